@@ -1,0 +1,74 @@
+"""The CLI's two consoles and the one place where errors become exit codes.
+
+Rich is imported on first use, not at start-up, so `apiforge --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import TYPE_CHECKING
+
+import typer
+
+from apiforge.errors import ApiforgeError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["err_console", "handle_errors", "out", "state"]
+
+
+class _State:
+    verbose = False
+    quiet = False
+
+
+state = _State()
+
+
+@cache
+def _theme() -> object:
+    from rich.theme import Theme
+
+    return Theme(
+        {
+            "success": "bold green",
+            "warning": "yellow",
+            "error": "bold red",
+            "muted": "dim",
+            "path": "bold cyan",
+        }
+    )
+
+
+@cache
+def out() -> Console:
+    """The console for results."""
+    from rich.console import Console
+
+    return Console(theme=_theme(), highlight=False, quiet=state.quiet)  # type: ignore[arg-type]
+
+
+@cache
+def err_console() -> Console:
+    """The console for errors and warnings (stderr)."""
+    from rich.console import Console
+
+    return Console(theme=_theme(), stderr=True, highlight=False)  # type: ignore[arg-type]
+
+
+@contextmanager
+def handle_errors() -> Iterator[None]:
+    """Turn apiforge's errors (and Ctrl-C) into one red line and an exit code."""
+    try:
+        yield
+    except ApiforgeError as exc:
+        if state.verbose:
+            err_console().print_exception()
+        err_console().print(f"[error]error:[/] {exc}", soft_wrap=True, markup=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err_console().print("[error]error:[/] interrupted; nothing was changed.", soft_wrap=True)
+        raise typer.Exit(130) from None

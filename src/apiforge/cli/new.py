@@ -1,0 +1,118 @@
+"""`apiforge new PATH`: options in, one call to the core, Rich output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from apiforge.cli.console import handle_errors, out
+
+__all__ = ["new"]
+
+
+def _interactive(yes: bool) -> bool:
+    return not yes and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def new(
+    path: Annotated[Path, typer.Argument(help="Folder to create; its name is the default project name.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Take the defaults for every unanswered question.")
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
+    ] = None,
+    data_file: Annotated[
+        Path | None,
+        typer.Option("--data-file", metavar="FILE", help="Read answers from a YAML file."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
+    description: Annotated[str | None, typer.Option(help="One-line description.")] = None,
+    python: Annotated[
+        str | None, typer.Option(metavar="3.11|3.12|3.13", help="Lowest supported Python.")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(metavar="sqlite|postgresql", help="Database of the service.")
+    ] = None,
+    git: Annotated[bool, typer.Option(help="Initialise git and make a first commit.")] = True,
+    install: Annotated[bool, typer.Option(help="Run `uv sync` after generating.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the files that would be written; write nothing.")
+    ] = False,
+) -> None:
+    """Generate a new FastAPI service in PATH.
+
+    At a terminal it asks the template's questions; with --yes, or without a
+    terminal, it takes the defaults for whatever --data and the shortcuts leave open.
+    """
+    from apiforge.answers import parse_data, read_data_file
+    from apiforge.new import NewOptions, create_project
+
+    with handle_errors():
+        answers: dict[str, Any] = {}
+        if data_file is not None:
+            answers.update(read_data_file(data_file))
+        answers.update(parse_data(data or []))
+        shortcuts = {
+            "project_name": name,
+            "description": description,
+            "python_version": python,
+            "database": database,
+        }
+        answers.update({key: value for key, value in shortcuts.items() if value is not None})
+        options = NewOptions(
+            target=path,
+            data=answers,
+            interactive=_interactive(yes),
+            git=git,
+            install=install,
+            dry_run=dry_run,
+        )
+        with out().status("Rendering the template…") as status:
+
+            def progress(step: str) -> None:
+                labels = {"render": "Rendering…", "git": "Committing…", "install": "uv sync…"}
+                status.update(labels.get(step, step))
+
+            if options.interactive:
+                status.stop()
+            result = create_project(options, progress=None if options.interactive else progress)
+
+    if dry_run:
+        _print_tree(result.path, result.files)
+        out().print(f"[muted]Dry run: {len(result.files)} files; nothing was written.[/]")
+        return
+    out().print(
+        f"[success]Created[/] [path]{result.path}[/] ({len(result.files)} files"
+        f"{', git repository' if result.git else ''}{', installed' if result.installed else ''})."
+    )
+    try:
+        shown = result.path.relative_to(Path.cwd())
+    except ValueError:
+        shown = result.path
+    out().print("\nNext steps:")
+    out().print(f"  cd {shown}")
+    if result.answers.get("database") == "postgresql":
+        out().print("  # set DATABASE_URL in .env to your PostgreSQL server")
+    out().print("  uv run pytest")
+    out().print("  uv run fastapi dev src/main.py")
+
+
+def _print_tree(root: Path, files: list[str]) -> None:
+    from rich.tree import Tree
+
+    tree = Tree(f"[path]{root}[/]")
+    nodes: dict[str, Tree] = {"": tree}
+    for file in files:
+        parts = file.split("/")
+        for depth in range(1, len(parts)):
+            key = "/".join(parts[:depth])
+            if key not in nodes:
+                parent = nodes["/".join(parts[: depth - 1])]
+                nodes[key] = parent.add(f"[bold]{parts[depth - 1]}/[/]")
+        nodes["/".join(parts[:-1])].add(parts[-1])
+    out().print(tree)

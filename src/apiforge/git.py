@@ -1,0 +1,72 @@
+"""A thin, typed wrapper over the git command line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from apiforge.errors import UserError
+
+__all__ = ["Git", "GitError"]
+
+FALLBACK_IDENTITY = ("apiforge", "apiforge@localhost")
+
+
+class GitError(UserError):
+    """A git command failed."""
+
+
+class Git:
+    """Run git commands in one work tree."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        if shutil.which("git") is None:
+            raise UserError("git is not installed; install it or pass --no-git.")
+
+    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
+        if check and result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            reason = detail[-1] if detail else f"exit code {result.returncode}"
+            raise GitError(f"git {args[0]} failed: {reason}")
+        return result.stdout
+
+    def ok(self, *args: str) -> bool:
+        """Run a git command and say whether it succeeded."""
+        result = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False)
+        return result.returncode == 0
+
+    def identity_args(self) -> list[str]:
+        """`-c` options giving a commit identity when the user has none configured."""
+        name = self.run("config", "user.name", check=False).strip()
+        email = self.run("config", "user.email", check=False).strip()
+        if name and email:
+            return []
+        return [
+            "-c",
+            f"user.name={name or FALLBACK_IDENTITY[0]}",
+            "-c",
+            f"user.email={email or FALLBACK_IDENTITY[1]}",
+        ]
+
+    def commit_all(self, message: str) -> None:
+        self.run("add", "--all")
+        self.run(*self.identity_args(), "commit", "--quiet", "--no-verify", "-m", message)
+
+    def is_repo(self) -> bool:
+        return self.ok("rev-parse", "--is-inside-work-tree")
+
+    def is_dirty(self) -> bool:
+        return bool(self.run("status", "--porcelain").strip())
+
+    def current_branch(self) -> str:
+        return self.run("rev-parse", "--abbrev-ref", "HEAD").strip()

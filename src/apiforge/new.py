@@ -1,0 +1,190 @@
+"""`apiforge new`: render a project atomically, then set up git, `.env` and uv."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apiforge import __version__
+from apiforge.answers import check_answers
+from apiforge.errors import InterruptedError_, UsageError, UserError
+from apiforge.git import Git
+from apiforge.names import check_project_name
+from apiforge.render import TemplateSource, render_template
+from apiforge.template_source import bundled_template_dir, load_questions
+
+__all__ = ["TEMPLATE_BRANCH", "NewOptions", "NewResult", "create_project", "list_files"]
+
+TEMPLATE_BRANCH = "apiforge/template"
+"""The branch that holds the pristine render; `apiforge update` merges from it."""
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class NewOptions:
+    """What `apiforge new` was asked to do."""
+
+    target: Path
+    data: Mapping[str, Any] = field(default_factory=dict)
+    source: TemplateSource = field(default_factory=TemplateSource.bundled)
+    interactive: bool = False
+    git: bool = True
+    install: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class NewResult:
+    """What `apiforge new` did."""
+
+    path: Path
+    files: list[str]
+    answers: dict[str, Any]
+    git: bool
+    installed: bool
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{target} exists and is a file; choose another path.")
+    if target.is_dir() and any(target.iterdir()):
+        raise UsageError(f"{target} exists and is not empty; choose a new or empty folder.")
+    existing = _nearest_existing(target.parent)
+    if not existing.is_dir():
+        raise UsageError(f"{existing} is a file, not a folder; choose another path.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"Cannot write to {existing}; choose a folder you can write to.")
+
+
+def _nearest_existing(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _template_questions(source: TemplateSource) -> Any:
+    if source.is_bundled:
+        return load_questions(bundled_template_dir())
+    location = Path(source.location).expanduser()
+    if location.is_dir():
+        return load_questions(location)
+    return None  # a git URL: copier validates the answers itself
+
+
+def list_files(root: Path) -> list[str]:
+    """Every file below *root* (relative, sorted), leaving out `.git`."""
+    files = []
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if relative.parts[0] == ".git" or not path.is_file():
+            continue
+        files.append(relative.as_posix())
+    return sorted(files)
+
+
+def _read_answers(project: Path) -> dict[str, Any]:
+    import yaml
+
+    answers_file = project / ".copier-answers.yml"
+    if not answers_file.is_file():
+        return {}
+    loaded = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
+    return {key: value for key, value in loaded.items() if not str(key).startswith("_")}
+
+
+def write_env(project: Path) -> None:
+    """Write `.env` from `.env.example` with a fresh random `SECRET_KEY`."""
+    example = project / ".env.example"
+    if not example.is_file():
+        return
+    secret = secrets.token_urlsafe(48)
+    lines = []
+    for line in example.read_text(encoding="utf-8").splitlines():
+        if line.startswith("SECRET_KEY="):
+            line = f"SECRET_KEY={secret}"
+        lines.append(line)
+    env = project / ".env"
+    env.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env.chmod(0o600)
+
+
+def init_git(project: Path) -> None:
+    """Make the first commit and keep the pristine render on the template branch."""
+    git = Git(project)
+    git.run("init", "--quiet", "--initial-branch=main")
+    git.commit_all(f"Generate {project.name} with apiforge {__version__}")
+    git.run("branch", TEMPLATE_BRANCH)
+
+
+def uv_sync(project: Path) -> None:
+    """Install the project's environment with `uv sync`."""
+    if shutil.which("uv") is None:
+        raise UserError("uv is not installed; install it (pip install uv) and run `uv sync`.")
+    result = subprocess.run(
+        ["uv", "sync", "--quiet"], cwd=project, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines() or ["no output"]
+        raise UserError(
+            f"`uv sync` failed in {project} ({lines[-1].strip()}); fix it and run `uv sync` there."
+        )
+
+
+def create_project(options: NewOptions, progress: Progress | None = None) -> NewResult:
+    """Render a new project into ``options.target``, all or nothing.
+
+    The project is rendered and committed in a temporary folder beside the target
+    and moved into place only when every step succeeded; on any failure or Ctrl-C
+    the temporary folder is removed and the target is left as it was.
+    """
+    step = progress or (lambda _message: None)
+    target = options.target.expanduser().absolute()
+    data = dict(options.data)
+    name = str(data.get("project_name") or target.name)
+    check_project_name(name)
+    data["project_name"] = name
+    questions = _template_questions(options.source)
+    if questions is not None:
+        data = check_answers(questions, data)
+    _check_target(target)
+
+    # Stage beside the target (same file system, so the final move is a rename).
+    anchor = None if options.dry_run else _nearest_existing(target.parent)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.apiforge-", dir=anchor))
+    staging = scratch / target.name
+    try:
+        step("render")
+        render_template(
+            options.source,
+            staging,
+            data=data,
+            defaults=not options.interactive,
+        )
+        files = list_files(staging)
+        answers = _read_answers(staging)
+        if options.dry_run:
+            return NewResult(target, files, answers, git=False, installed=False)
+        write_env(staging)
+        if options.git:
+            step("git")
+            init_git(staging)
+        if target.is_dir():
+            target.rmdir()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(target)
+    except KeyboardInterrupt:
+        raise InterruptedError_("Interrupted; nothing was written.") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    if options.install:
+        step("install")
+        uv_sync(target)
+    return NewResult(target, files, answers, git=options.git, installed=options.install)

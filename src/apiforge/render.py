@@ -1,0 +1,111 @@
+"""The one wrapper around copier: render a template into a folder.
+
+Everything that touches copier lives here, imported lazily, so commands that do
+not render never pay for importing copier and Jinja.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apiforge import __version__
+from apiforge.errors import UsageError, UserError
+from apiforge.template_source import bundled_template_dir, staged_template
+
+__all__ = ["BUNDLED_SOURCE", "TemplateSource", "render_template"]
+
+BUNDLED_SOURCE = "https://github.com/apiforge/apiforge.git"
+"""What projects rendered from apiforge's own template record as their source.
+
+It is the template repository, so plain `copier update` works wherever it is
+reachable; apiforge itself renders the copy it ships, offline.
+"""
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template to render: apiforge's bundled one, a local folder or a git URL."""
+
+    location: str
+    ref: str | None = None
+
+    @classmethod
+    def bundled(cls) -> TemplateSource:
+        return cls(BUNDLED_SOURCE, f"v{__version__}")
+
+    @property
+    def is_bundled(self) -> bool:
+        return self.location == BUNDLED_SOURCE
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[str]:
+        """Yield the source as copier should read it."""
+        if self.is_bundled:
+            with staged_template(bundled_template_dir()) as folder:
+                yield str(folder)
+        else:
+            yield self.location
+
+
+def render_template(
+    source: TemplateSource,
+    dest: Path,
+    *,
+    data: Mapping[str, Any],
+    defaults: bool,
+    user_defaults: Mapping[str, Any] | None = None,
+) -> None:
+    """Render *source* into *dest* (which must not exist yet, or be empty).
+
+    With ``defaults`` false copier asks the questions not answered by *data* at
+    the terminal. Copier's errors become :class:`UserError` with one line.
+    """
+    import copier
+    from copier.errors import CopierAnswersInterrupt, CopierError
+
+    with source.open() as src, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            copier.run_copy(
+                src,
+                dest,
+                data=dict(data),
+                defaults=defaults,
+                user_defaults=dict(user_defaults or {}),
+                vcs_ref=None if source.is_bundled else source.ref,
+                quiet=True,
+                unsafe=False,
+                cleanup_on_error=False,
+                overwrite=True,
+            )
+        except CopierAnswersInterrupt as exc:
+            raise KeyboardInterrupt from exc
+        except ValueError as exc:
+            raise UsageError(_one_line(exc)) from exc
+        except CopierError as exc:
+            raise UserError(f"The template could not be rendered: {_one_line(exc)}") from exc
+    if source.is_bundled:
+        _record_bundled_source(dest)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _record_bundled_source(dest: Path) -> None:
+    """Point the answers file at apiforge's template repository and version."""
+    answers = dest / ".copier-answers.yml"
+    if not answers.is_file():
+        return
+    lines = answers.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
+    header = [line for line in kept if line.startswith("#")]
+    body = [line for line in kept if not line.startswith("#")]
+    record = [f"_commit: v{__version__}", f"_src_path: {BUNDLED_SOURCE}"]
+    answers.write_text("\n".join([*header, *record, *body]) + "\n", encoding="utf-8")

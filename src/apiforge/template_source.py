@@ -1,0 +1,120 @@
+"""Where templates come from and what their questions are.
+
+Reading a template's questions only needs YAML, not copier or Jinja, so that
+`apiforge --help` and `apiforge new --help` stay fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apiforge.errors import UsageError
+
+__all__ = [
+    "BUNDLED",
+    "Question",
+    "bundled_template_dir",
+    "load_questions",
+    "staged_template",
+]
+
+BUNDLED = "apiforge"
+"""The template source recorded for projects rendered from the bundled template."""
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_template_dir() -> Path:
+    """Return the folder holding the bundled `copier.yml` and `template/`.
+
+    An installed wheel carries them in ``apiforge/_template``; a checkout of the
+    repository has them at its root.
+    """
+    installed = _PACKAGE_DIR / "_template"
+    if (installed / "copier.yml").is_file():
+        return installed
+    checkout = _PACKAGE_DIR.parent.parent
+    if (checkout / "copier.yml").is_file():
+        return checkout
+    raise UsageError("apiforge's bundled template is missing; reinstall apiforge.")
+
+
+@contextmanager
+def staged_template(source: Path) -> Iterator[Path]:
+    """Yield a folder with *source*'s `copier.yml` and `template/` as they are on disk.
+
+    Copier clones a folder that is the root of a git repository, which would render
+    the last commit plus a copy of uncommitted changes, and slowly. A checkout of
+    apiforge is such a folder, so it is staged into a temporary one first.
+    """
+    if not (source / ".git").exists():
+        yield source
+        return
+    with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
+        staged = Path(tmp)
+        shutil.copy2(source / "copier.yml", staged / "copier.yml")
+        shutil.copytree(source / "template", staged / "template")
+        yield staged
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a template's copier.yml, as far as apiforge needs it."""
+
+    name: str
+    type: str
+    help: str
+    default: Any
+    choices: tuple[str, ...]
+    asked: bool
+
+    @property
+    def choice_text(self) -> str:
+        return "|".join(self.choices)
+
+
+def _choices(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, dict):
+        return tuple(str(value) for value in raw.values())
+    if isinstance(raw, list):
+        return tuple(str(value) for value in raw)
+    return ()
+
+
+def load_questions(template_dir: Path) -> list[Question]:
+    """Read the questions from a template folder's `copier.yml` (or `copier.yaml`)."""
+    import yaml
+
+    for name in ("copier.yml", "copier.yaml"):
+        path = template_dir / name
+        if path.is_file():
+            break
+    else:
+        raise UsageError(f"{template_dir} has no copier.yml; is it a copier template?")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from exc
+    questions: list[Question] = []
+    for key, spec in config.items():
+        if key.startswith("_"):
+            continue
+        if not isinstance(spec, dict):
+            spec = {"default": spec}
+        questions.append(
+            Question(
+                name=key,
+                type=str(spec.get("type", "str")),
+                help=str(spec.get("help", "")).strip(),
+                default=spec.get("default"),
+                choices=_choices(spec.get("choices")),
+                asked=spec.get("when", True) is not False,
+            )
+        )
+    return questions
