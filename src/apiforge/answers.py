@@ -84,8 +84,6 @@ def check_answers(questions: Iterable[Question], data: Mapping[str, Any]) -> dic
         question = by_name[key]
         cast = _cast(question, value)
         if question.choices and str(cast) not in question.choices:
-            raise UsageError(
-                f"{key} must be one of {', '.join(question.choices)}; got {value!r}."
-            )
+            raise UsageError(f"{key} must be one of {', '.join(question.choices)}; got {value!r}.")
         checked[key] = cast
     return checked

@@ -10,7 +10,7 @@ from __future__ import annotations
 __all__ = [
     "ApiforgeError",
     "ConflictError",
-    "InterruptedError_",
+    "Interrupted",
     "UsageError",
     "UserError",
 ]
@@ -40,7 +40,7 @@ class ConflictError(UserError):
         self.files = files
 
 
-class InterruptedError_(UserError):  # noqa: N801 - avoid shadowing the builtin
+class Interrupted(UserError):
     """The user pressed Ctrl-C; everything apiforge had started was rolled back."""
 
     exit_code = 130

@@ -14,7 +14,7 @@ from typing import Any
 
 from apiforge import __version__
 from apiforge.answers import check_answers
-from apiforge.errors import InterruptedError_, UsageError, UserError
+from apiforge.errors import Interrupted, UsageError, UserError
 from apiforge.git import Git
 from apiforge.names import check_project_name
 from apiforge.render import TemplateSource, render_template
@@ -181,7 +181,7 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
         target.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(target)
     except KeyboardInterrupt:
-        raise InterruptedError_("Interrupted; nothing was written.") from None
+        raise Interrupted("Interrupted; nothing was written.") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if options.install:

@@ -18,7 +18,9 @@ def _interactive(yes: bool) -> bool:
 
 
 def new(
-    path: Annotated[Path, typer.Argument(help="Folder to create; its name is the default project name.")],
+    path: Annotated[
+        Path, typer.Argument(help="Folder to create; its name is the default project name.")
+    ],
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Take the defaults for every unanswered question.")
     ] = False,
@@ -30,7 +32,9 @@ def new(
         Path | None,
         typer.Option("--data-file", metavar="FILE", help="Read answers from a YAML file."),
     ] = None,
-    name: Annotated[str | None, typer.Option(help="Project name (default: the folder's name).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Project name (default: the folder's name).")
+    ] = None,
     description: Annotated[str | None, typer.Option(help="One-line description.")] = None,
     python: Annotated[
         str | None, typer.Option(metavar="3.11|3.12|3.13", help="Lowest supported Python.")
@@ -41,7 +45,7 @@ def new(
     git: Annotated[bool, typer.Option(help="Initialise git and make a first commit.")] = True,
     install: Annotated[bool, typer.Option(help="Run `uv sync` after generating.")] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the files that would be written; write nothing.")
+        bool, typer.Option("--dry-run", help="List the files it would write; write nothing.")
     ] = False,
 ) -> None:
     """Generate a new FastAPI service in PATH.

@@ -1,0 +1,221 @@
+"""The CLI through Typer's runner: exit codes, messages, and what is left on disk."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from apiforge import __version__
+from apiforge.cli import app
+
+runner = CliRunner()
+
+
+def _entries(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "new" in result.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"apiforge {__version__}"
+
+
+def test_help_does_not_import_copier_or_jinja() -> None:
+    code = (
+        "import sys\n"
+        "from apiforge.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('copier', 'jinja2', 'rich') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_new_with_defaults_creates_a_committed_project(tmp_path: Path) -> None:
+    target = tmp_path / "svc"
+    result = runner.invoke(app, ["new", str(target), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "uv run pytest" in result.output
+    answers = yaml.safe_load((target / ".copier-answers.yml").read_text())
+    assert answers["project_name"] == "svc"
+    assert answers["database"] == "sqlite"
+    assert answers["_commit"] == f"v{__version__}"
+    log = subprocess.run(
+        ["git", "log", "--oneline", "--all"], cwd=target, capture_output=True, text=True, check=True
+    )
+    assert len(log.stdout.splitlines()) == 1
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=target, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == ""
+    # Nothing is left beside the project.
+    assert _entries(tmp_path) == ["svc"]
+
+
+def test_env_holds_a_random_secret_and_is_not_committed(tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    for target in (first, second):
+        assert runner.invoke(app, ["new", str(target), "-y"]).exit_code == 0
+
+    def secret(project: Path) -> str:
+        for line in (project / ".env").read_text().splitlines():
+            if line.startswith("SECRET_KEY="):
+                return line.removeprefix("SECRET_KEY=")
+        raise AssertionError("no SECRET_KEY in .env")
+
+    assert len(secret(first)) >= 32
+    assert secret(first) != secret(second)
+    assert secret(first) not in (first / ".env.example").read_text()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=first, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert ".env.example" in tracked
+    assert ".env" not in tracked
+
+
+def test_data_and_shortcuts_set_answers(tmp_path: Path) -> None:
+    target = tmp_path / "svc"
+    result = runner.invoke(
+        app,
+        [
+            "new",
+            str(target),
+            "--data",
+            "description=Billing for everyone",
+            "--python",
+            "3.12",
+            "--name",
+            "billing",
+            "--no-git",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    answers = yaml.safe_load((target / ".copier-answers.yml").read_text())
+    assert answers["project_name"] == "billing"
+    assert answers["description"] == "Billing for everyone"
+    assert answers["python_version"] == "3.12"
+    assert not (target / ".git").exists()
+
+
+def test_data_file_sets_answers_and_data_overrides_it(tmp_path: Path) -> None:
+    answers_file = tmp_path / "answers.yml"
+    answers_file.write_text("description: From a file\npython_version: '3.13'\n")
+    target = tmp_path / "svc"
+    result = runner.invoke(
+        app,
+        ["new", str(target), "--data-file", str(answers_file), "-d", "python_version=3.12"],
+    )
+    assert result.exit_code == 0, result.output
+    answers = yaml.safe_load((target / ".copier-answers.yml").read_text())
+    assert answers["description"] == "From a file"
+    assert answers["python_version"] == "3.12"
+
+
+def test_dry_run_lists_files_and_writes_nothing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "svc"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "main.py" in result.output
+    assert "nothing was written" in result.output
+    assert _entries(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["new", "{tmp}/9lives"], "starts with a digit"),
+        (["new", "{tmp}/class"], "Python keyword"),
+        (["new", "{tmp}/src"], "reserved"),
+        (["new", "{tmp}/svc", "--name", "bad name"], "not valid"),
+        (["new", "{tmp}/svc", "--data", "colour=red"], "valid keys are"),
+        (["new", "{tmp}/svc", "--data", "novalue"], "KEY=VALUE"),
+        (["new", "{tmp}/svc", "--database", "mysql"], "one of sqlite, postgresql"),
+        (["new", "{tmp}/svc", "--python", "3.9"], "one of 3.11, 3.12, 3.13"),
+        (["new", "{tmp}/svc", "--data-file", "{tmp}/missing.yml"], "Cannot read"),
+    ],
+)
+def test_bad_input_is_a_one_line_usage_error(tmp_path: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, [arg.format(tmp=tmp_path) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert _entries(tmp_path) == []
+
+
+def test_non_empty_target_is_refused_and_untouched(tmp_path: Path) -> None:
+    target = tmp_path / "svc"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["new", str(target), "-y"])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+    assert _entries(target) == ["notes.txt"]
+    assert (target / "notes.txt").read_text() == "mine"
+
+
+def test_existing_file_as_target_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "svc"
+    target.write_text("mine")
+    result = runner.invoke(app, ["new", str(target), "-y"])
+    assert result.exit_code == 2
+    assert target.read_text() == "mine"
+
+
+def test_empty_target_folder_is_used(tmp_path: Path) -> None:
+    target = tmp_path / "svc"
+    target.mkdir()
+    result = runner.invoke(app, ["new", str(target), "-y", "--no-git"])
+    assert result.exit_code == 0, result.output
+    assert (target / "pyproject.toml").is_file()
+
+
+def test_a_failure_after_rendering_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge import new as new_module
+    from apiforge.git import GitError
+
+    def broken_git(project: Path) -> None:
+        raise GitError("git commit failed: simulated")
+
+    monkeypatch.setattr(new_module, "init_git", broken_git)
+    result = runner.invoke(app, ["new", str(tmp_path / "deep" / "svc"), "-y"])
+    assert result.exit_code == 1
+    assert "simulated" in result.output
+    assert _entries(tmp_path) == []
+
+
+def test_ctrl_c_while_rendering_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge.render import render_template as real_render
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        real_render(*args, **kwargs)  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("apiforge.new.render_template", interrupted)
+    result = runner.invoke(app, ["new", str(tmp_path / "svc"), "-y"])
+    assert result.exit_code == 130
+    assert "nothing was written" in result.output
+    assert _entries(tmp_path) == []
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--verbose", "new", str(tmp_path / "9x"), "-y"])
+    assert result.exit_code == 2
+    assert "Traceback" in result.output
