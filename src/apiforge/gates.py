@@ -6,17 +6,29 @@ proves the template with exactly the commands a team would run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from apiforge.errors import UserError
+from apiforge.errors import Interrupted, UserError
 
-__all__ = ["GATES", "Gate", "GateResult", "find_python", "project_env", "run_gates"]
+__all__ = [
+    "GATES",
+    "Cancellation",
+    "Gate",
+    "GateResult",
+    "check_tools",
+    "find_python",
+    "project_env",
+    "run_gates",
+]
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,91 @@ def project_env(
     return env
 
 
+class Cancellation:
+    """A switch that stops running gates from another thread (Ctrl-C, `verify`).
+
+    Every command runs in its own process group. :meth:`cancel` kills the groups
+    that are running and keeps new commands from starting; the threads running
+    them then raise :class:`Interrupted`.
+    """
+
+    GRACE_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[str]] = set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` once :meth:`cancel` was called."""
+        if self._event.is_set():
+            raise Interrupted("Interrupted.")
+
+    def cancel(self) -> None:
+        """Stop every running command (SIGTERM, then SIGKILL) and refuse new ones."""
+        self._event.set()
+        with self._lock:
+            running = list(self._running)
+        for process in running:
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + self.GRACE_SECONDS
+        for process in running:
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+
+    def run(self, command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
+        """Run *command*; return its exit code and its output (stdout, then stderr)."""
+        with self._lock:
+            self.check()
+            try:
+                process = subprocess.Popen(
+                    command,
+                    cwd=cwd,
+                    env=dict(env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    errors="replace",
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                return 127, f"{command[0]}: {exc.strerror or exc}\n"
+            self._running.add(process)
+        try:
+            stdout, stderr = process.communicate()
+        except BaseException:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+            raise
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        self.check()
+        return process.returncode, f"{stdout}{stderr}"
+
+
+def _signal_group(process: subprocess.Popen[str], signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def check_tools(gates: Sequence[Gate]) -> None:
+    """Raise :class:`UserError` when a program the gates run is not installed."""
+    for program in dict.fromkeys(command[0] for gate in gates for command in gate.commands):
+        if shutil.which(program) is not None:
+            continue
+        if program == "uv":
+            raise UserError("uv is not installed; install it (pip install uv) to run the gates.")
+        raise UserError(f"{program} is not installed; the gates need it.")
+
+
 def run_gates(
     project: Path,
     *,
@@ -94,10 +191,15 @@ def run_gates(
     gates: Sequence[Gate] = GATES,
     on_result: Callable[[GateResult], None] | None = None,
     stop_on_failure: bool = True,
+    cancellation: Cancellation | None = None,
 ) -> list[GateResult]:
-    """Run *gates* in *project*; stop at the first failure unless told otherwise."""
-    if shutil.which("uv") is None:
-        raise UserError("uv is not installed; install it (pip install uv) to run the gates.")
+    """Run *gates* in *project*; stop at the first failure unless told otherwise.
+
+    With a *cancellation*, another thread can stop the run; this one then raises
+    :class:`Interrupted`.
+    """
+    check_tools(gates)
+    runner = cancellation or Cancellation()
     results: list[GateResult] = []
     for gate in gates:
         started = time.perf_counter()
@@ -106,16 +208,9 @@ def run_gates(
         shown = ""
         for command in gate.commands:
             shown = " ".join(command)
-            completed = subprocess.run(
-                command,
-                cwd=project,
-                env=dict(env),
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            outputs.append(f"$ {shown}\n{completed.stdout}{completed.stderr}")
-            if completed.returncode != 0:
+            returncode, output = runner.run(command, cwd=project, env=env)
+            outputs.append(f"$ {shown}\n{output}")
+            if returncode != 0:
                 ok = False
                 break
         result = GateResult(gate.name, ok, time.perf_counter() - started, "".join(outputs), shown)

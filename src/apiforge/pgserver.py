@@ -119,6 +119,11 @@ class PostgresServer:
         if (self.data / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
+    def create_database(self, name: str) -> str:
+        """Create an empty database *name* and return its SQLAlchemy URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "--", name)
+        return self.url(name)
+
     def url(self, database: str = "postgres", driver: str = "postgresql+asyncpg") -> str:
         return f"{driver}://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 

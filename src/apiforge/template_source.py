@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ __all__ = [
     "BUNDLED",
     "Question",
     "bundled_template_dir",
+    "choice_value",
+    "load_config",
     "load_questions",
     "staged_template",
 ]
@@ -73,22 +75,41 @@ class Question:
     default: Any
     choices: tuple[str, ...]
     asked: bool
+    spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The question's entry in copier.yml as written (``when``, ``validator``, ...)."""
 
     @property
     def choice_text(self) -> str:
         return "|".join(self.choices)
 
 
+def choice_value(raw: Any) -> Any:
+    """The value of one choice: copier also accepts ``{value: ..., validator: ...}``."""
+    if isinstance(raw, dict) and "value" in raw:
+        return raw["value"]
+    return raw
+
+
 def _choices(raw: Any) -> tuple[str, ...]:
     if isinstance(raw, dict):
-        return tuple(str(value) for value in raw.values())
+        return tuple(str(choice_value(value)) for value in raw.values())
     if isinstance(raw, list):
-        return tuple(str(value) for value in raw)
+        return tuple(
+            str(item[1]) if isinstance(item, list) and len(item) == 2 else str(item) for item in raw
+        )
     return ()
 
 
-def load_questions(template_dir: Path) -> list[Question]:
-    """Read the questions from a template folder's `copier.yml` (or `copier.yaml`)."""
+def _type_of(default: Any) -> str:
+    """The type copier gives a question without `type:`: that of its default."""
+    for kind in (bool, int, float):
+        if isinstance(default, kind):
+            return kind.__name__
+    return "str"
+
+
+def load_config(template_dir: Path) -> dict[str, Any]:
+    """Read a template folder's `copier.yml` (or `copier.yaml`): settings and questions."""
     import yaml
 
     for name in ("copier.yml", "copier.yaml"):
@@ -99,8 +120,18 @@ def load_questions(template_dir: Path) -> list[Question]:
         raise UsageError(f"{template_dir} has no copier.yml; is it a copier template?")
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read {path}: {exc}".splitlines()[0]) from exc
     except yaml.YAMLError as exc:
         raise UsageError(f"{path} is not valid YAML: {exc}".splitlines()[0]) from exc
+    if not isinstance(config, dict):
+        raise UsageError(f"{path} must hold a mapping of settings and questions.")
+    return {str(key): value for key, value in config.items()}
+
+
+def load_questions(template_dir: Path) -> list[Question]:
+    """Read the questions from a template folder's `copier.yml` (or `copier.yaml`)."""
+    config = load_config(template_dir)
     questions: list[Question] = []
     for key, spec in config.items():
         if key.startswith("_"):
@@ -110,11 +141,12 @@ def load_questions(template_dir: Path) -> list[Question]:
         questions.append(
             Question(
                 name=key,
-                type=str(spec.get("type", "str")),
+                type=str(spec.get("type") or _type_of(spec.get("default"))),
                 help=str(spec.get("help", "")).strip(),
                 default=spec.get("default"),
                 choices=_choices(spec.get("choices")),
                 asked=spec.get("when", True) is not False,
+                spec=spec,
             )
         )
     return questions
