@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from apiforge import __version__
-from apiforge.cli import new
+from apiforge.cli import check, new, update
 from apiforge.cli.console import state
 
 __all__ = ["app"]
@@ -45,3 +45,5 @@ def main(
 
 
 app.command("new")(new.new)
+app.command("update")(update.update)
+app.command("check")(check.check)

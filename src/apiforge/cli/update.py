@@ -1,0 +1,139 @@
+"""`apiforge update [PROJECT]`: options in, one call to the core, Rich output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from apiforge.cli.console import handle_errors, out
+
+if TYPE_CHECKING:
+    from apiforge.update import UpdateResult
+
+__all__ = ["update"]
+
+_STEPS = {
+    "check": "Checking the project…",
+    "render": "Rendering the template…",
+    "preview": "Cloning the project for the preview…",
+    "template": "Committing the template branch…",
+    "merge": "Merging…",
+}
+
+_OUTCOMES = {
+    "added": ("added", "success"),
+    "updated": ("updated", "success"),
+    "merged": ("updated, your edits kept", "success"),
+    "removed": ("removed by the template", "warning"),
+    "conflict": ("conflict: resolve the markers", "error"),
+    "kept-deleted": ("kept deleted (you deleted it; the template changed it)", "warning"),
+    "kept-yours": ("kept yours (the template removed it; you changed it)", "warning"),
+    "unchanged": ("unchanged", "muted"),
+}
+
+
+def update(
+    project: Annotated[
+        Path, typer.Argument(help="The project to update (default: the current folder).")
+    ] = Path(),
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Change an answer (repeatable)."),
+    ] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="List what would happen to each file; change nothing.")
+    ] = False,
+    undo: Annotated[
+        bool,
+        typer.Option(
+            "--undo", help="Put the project back exactly as it was before the last update."
+        ),
+    ] = False,
+) -> None:
+    """Bring a project up to this apiforge's template, keeping your edits.
+
+    Renders the template with the project's answers onto the branch apiforge/template
+    and merges that branch into the current one. Conflicts are ordinary git conflicts;
+    `git merge --abort` or `apiforge update --undo` goes back.
+    """
+    from apiforge.answers import parse_data
+    from apiforge.errors import UsageError
+    from apiforge.update import UpdateConflict, UpdateOptions, undo_update, update_project
+
+    with handle_errors():
+        if undo:
+            if data or preview:
+                raise UsageError("--undo takes no other options.")
+            undone = undo_update(project)
+            out().print(
+                f"[success]Restored[/] [path]{undone.project}[/] to commit {undone.head[:12]}, "
+                "as it was before the last update.",
+                soft_wrap=True,
+            )
+            return
+        options = UpdateOptions(project=project, data=parse_data(data or []), preview=preview)
+        try:
+            with out().status(_STEPS["check"]) as status:
+                result = update_project(
+                    options, progress=lambda step: status.update(_STEPS.get(step, step))
+                )
+        except UpdateConflict as exc:
+            _print_files(exc.result)
+            raise
+    _report(result)
+
+
+def _print_files(result: UpdateResult) -> None:
+    from rich.table import Table
+
+    from apiforge.update import Outcome
+
+    shown = [
+        change for change in result.files if result.preview or change.outcome != Outcome.UNCHANGED
+    ]
+    if shown:
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+        table.add_column("file")
+        table.add_column("what happens" if result.preview else "what happened")
+        for change in shown:
+            text, style = _OUTCOMES[change.outcome]
+            table.add_row(change.path, f"[{style}]{text}[/]")
+        out().print(table)
+    unchanged = len(result.having(Outcome.UNCHANGED))
+    if unchanged and not result.preview:
+        out().print(f"[muted]{unchanged} other template files unchanged.[/]")
+
+
+def _undo_hint(result: UpdateResult) -> str:
+    try:
+        here = result.project.resolve() == Path.cwd().resolve()
+    except OSError:
+        here = False
+    return "apiforge update --undo" + ("" if here else f" {result.project}")
+
+
+def _report(result: UpdateResult) -> None:
+    name = result.project.name
+    if result.up_to_date:
+        out().print(
+            f"[success]{name} is already up to date[/] with template {result.target}; "
+            "nothing changed."
+        )
+        return
+    _print_files(result)
+    versions = (
+        f"template {result.target}"
+        if result.current == result.target
+        else f"template {result.current} → {result.target}"
+    )
+    if result.preview:
+        note = " Uncommitted changes are not part of it." if result.uncommitted else ""
+        conflicts = len(result.conflicts)
+        if conflicts:
+            out().print(f"[warning]{conflicts} file(s) would have conflicts.[/]")
+        out().print(f"[muted]Preview of {name} ({versions}): nothing was written.{note}[/]")
+        return
+    out().print(f"[success]Updated[/] [path]{name}[/] ({versions}) with one merge commit.")
+    out().print(f"Undo with: {_undo_hint(result)}", soft_wrap=True)

@@ -1,0 +1,615 @@
+"""`apiforge update`: bring a project to the installed template, keeping every edit.
+
+A project made by `apiforge new` keeps the pristine render of its template on the
+branch `apiforge/template`. An update renders the template again with the
+recorded answers, commits that render onto the template branch, and merges the
+branch into the current one. Git does the three-way merge between the old
+render, the team's work and the new render, so conflicts are ordinary git
+conflicts: markers in files, resolved with any git tool, undone with
+`git merge --abort`. Nothing here needs the network.
+
+On top of git's merge:
+
+* a file the team deleted stays deleted, even when the template changed it;
+* a file the template removed is removed, unless the team changed it, and then
+  the team's file is kept;
+* before anything changes, the previous positions of the current branch and of
+  the template branch are recorded under ``refs/apiforge/``, so
+  :func:`undo_update` (`apiforge update --undo`) restores them exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from apiforge.answers import check_answers
+from apiforge.errors import ConflictError, Interrupted, UsageError
+from apiforge.git import Git, GitError
+from apiforge.new import TEMPLATE_BRANCH
+from apiforge.project import (
+    ANSWERS_FILE,
+    Installed,
+    NotAProjectError,
+    Project,
+    installed_template,
+    parse_version,
+    read_project,
+    version_text,
+)
+from apiforge.render import BUNDLED_SOURCE, TemplateSource, render_template
+from apiforge.template_source import Question, load_questions, staged_template
+
+__all__ = [
+    "UNDO_COMMAND",
+    "FileChange",
+    "Outcome",
+    "UndoResult",
+    "UpdateConflict",
+    "UpdateOptions",
+    "UpdateResult",
+    "render_installed",
+    "undo_update",
+    "update_project",
+]
+
+TEMPLATE_REF = f"refs/heads/{TEMPLATE_BRANCH}"
+PRE_HEAD_REF = "refs/apiforge/pre-update/head"
+"""Where the current branch pointed before the last update."""
+PRE_TEMPLATE_REF = "refs/apiforge/pre-update/template"
+"""Where the template branch pointed before the last update."""
+POST_HEAD_REF = "refs/apiforge/post-update/head"
+"""The merge commit the last update made, if it made one."""
+UNDO_COMMAND = "apiforge update --undo"
+
+Progress = Callable[[str], None]
+
+
+class Outcome(StrEnum):
+    """What an update does to one file of the template."""
+
+    ADDED = "added"
+    """New in the template; added."""
+    UPDATED = "updated"
+    """Changed by the template, untouched by the team; updated."""
+    MERGED = "merged"
+    """Changed by both; git merged the changes cleanly."""
+    REMOVED = "removed"
+    """Removed by the template, untouched by the team; removed."""
+    CONFLICT = "conflict"
+    """Changed by both in the same lines; left with conflict markers."""
+    KEPT_DELETED = "kept-deleted"
+    """Deleted by the team, changed by the template; stays deleted."""
+    KEPT_YOURS = "kept-yours"
+    """Removed by the template, changed by the team; the team's file is kept."""
+    UNCHANGED = "unchanged"
+    """Not changed by the template."""
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    outcome: Outcome
+
+
+@dataclass
+class UpdateOptions:
+    """What `apiforge update` was asked to do."""
+
+    project: Path = field(default_factory=Path)
+    data: Mapping[str, Any] = field(default_factory=dict)
+    """Answers to change, as given (``KEY=VALUE`` strings already split)."""
+    preview: bool = False
+    installed: Installed | None = None
+    """The template to update bundled projects to; the one shipped with apiforge by default."""
+
+
+@dataclass
+class UpdateResult:
+    """What an update did, or with ``preview`` would do."""
+
+    project: Path
+    current: str
+    """The template version the project was on."""
+    target: str
+    """The template version it is updated to."""
+    files: list[FileChange]
+    preview: bool = False
+    up_to_date: bool = False
+    """Nothing to do: the project already has everything the template would bring."""
+    committed: bool = False
+    """A merge commit was made on the current branch."""
+    uncommitted: bool = False
+    """(Preview only) the work tree has changes the preview leaves out."""
+
+    def having(self, *outcomes: Outcome) -> list[str]:
+        return [change.path for change in self.files if change.outcome in outcomes]
+
+    @property
+    def conflicts(self) -> list[str]:
+        return self.having(Outcome.CONFLICT)
+
+
+class UpdateConflict(ConflictError):
+    """The merge left conflicts; the result says what happened to every file."""
+
+    def __init__(self, result: UpdateResult) -> None:
+        files = result.conflicts
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        super().__init__(
+            f"Conflicts in {len(files)} file{'s' if len(files) != 1 else ''}: {shown}. "
+            "Resolve them and `git commit`, or go back with `git merge --abort` "
+            f"(or `{UNDO_COMMAND}`).",
+            files,
+        )
+        self.result = result
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    project: Path
+    head: str
+    """The commit the current branch is back on."""
+
+
+# --- Rendering -------------------------------------------------------------
+
+
+def render_installed(installed: Installed, dest: Path, answers: Mapping[str, Any]) -> None:
+    """Render *installed* into *dest* as a project of apiforge's bundled template.
+
+    The answers file records the template repository and ``v<version>``, exactly as
+    `apiforge new` writes it, so an unchanged template renders an identical tree.
+    """
+    with staged_template(installed.folder) as staged:
+        render_template(TemplateSource(str(staged)), dest, data=answers, defaults=True)
+    answers_file = dest / ANSWERS_FILE
+    if not answers_file.is_file():
+        return
+    lines = answers_file.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
+    header = [line for line in kept if line.startswith("#")]
+    body = [line for line in kept if not line.startswith("#")]
+    record = [f"_commit: v{version_text(installed.version)}", f"_src_path: {BUNDLED_SOURCE}"]
+    answers_file.write_text("\n".join([*header, *record, *body]) + "\n", encoding="utf-8")
+
+
+def _questions(project: Project, installed: Installed) -> list[Question] | None:
+    if project.is_bundled:
+        return load_questions(installed.folder)
+    location = Path(project.template_location())
+    return load_questions(location) if location.is_dir() else None
+
+
+@dataclass
+class _Plan:
+    """Everything decided before the project's git history is touched."""
+
+    current: str
+    target: str
+    branch: str
+    changed_answers: dict[str, Any]
+
+
+def _render(project: Project, installed: Installed, answers: Mapping[str, Any], dest: Path) -> str:
+    """Render the template the project should be on into *dest*; return its version."""
+    if project.is_bundled:
+        render_installed(installed, dest, answers)
+        return version_text(installed.version)
+    render_template(TemplateSource(project.template_location()), dest, data=answers, defaults=True)
+    import yaml
+
+    recorded = yaml.safe_load((dest / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+    commit = recorded.get("_commit") if isinstance(recorded, dict) else None
+    return _label(None if commit is None else str(commit))
+
+
+def _label(commit: str | None) -> str:
+    if commit is None:
+        return "unversioned"
+    try:
+        return version_text(commit)
+    except UsageError:
+        return commit
+
+
+# --- Checks ----------------------------------------------------------------
+
+
+def _open_repo(project: Project) -> Git:
+    git = Git(project.root)
+    if not git.is_repo():
+        raise NotAProjectError(
+            f"{project.root} is not a git repository; apiforge update merges template "
+            "changes through the git history that `apiforge new` starts."
+        )
+    top = Path(git.run("rev-parse", "--show-toplevel").strip())
+    if top.resolve() != project.root.resolve():
+        raise UsageError(
+            f"{project.root} is inside the git repository {top} but is not its root; "
+            "apiforge update needs the project at the root of its repository."
+        )
+    return git
+
+
+def _current_branch(git: Git) -> str:
+    branch = git.run("rev-parse", "--abbrev-ref", "HEAD", check=False).strip()
+    if not branch or branch == "HEAD":
+        raise UsageError("HEAD is detached; check out the branch to update (`git switch main`).")
+    if branch == TEMPLATE_BRANCH:
+        raise UsageError(
+            f"You are on {TEMPLATE_BRANCH}, which apiforge keeps for the pristine template; "
+            "check out your own branch (`git switch main`)."
+        )
+    return branch
+
+
+def _check_versions(project: Project, installed: Installed) -> None:
+    if not project.is_bundled or project.version is None:
+        return
+    ours = parse_version(installed.version)
+    if project.version > ours:
+        raise UsageError(
+            f"{project.root.name} is on apiforge template {project.version}, newer than this "
+            f"apiforge ({ours}); upgrade apiforge (`uv tool upgrade apiforge`) first."
+        )
+
+
+def _merging(git: Git) -> bool:
+    return git.ok("rev-parse", "--quiet", "--verify", "MERGE_HEAD")
+
+
+def _status(git: Git) -> list[str]:
+    return git.run("--no-optional-locks", "status", "--porcelain").splitlines()
+
+
+def _check_clean(git: Git) -> None:
+    if _merging(git):
+        raise UsageError(
+            "A merge is in progress; finish it (`git commit`) or abort it "
+            "(`git merge --abort`) first."
+        )
+    changed = _status(git)
+    if changed:
+        first = changed[0][3:]
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        raise UsageError(
+            f"The work tree has uncommitted changes ({first}{more}); "
+            "commit or stash them, then run apiforge update again."
+        )
+
+
+def _template_tip(git: Git) -> str:
+    if git.ok("rev-parse", "--quiet", "--verify", TEMPLATE_REF):
+        return _rev(git, TEMPLATE_REF)
+    remote = git.run(
+        "for-each-ref", "--format=%(refname:short)", f"refs/remotes/*/{TEMPLATE_BRANCH}"
+    ).split()
+    if remote:
+        raise UsageError(
+            f"The branch {TEMPLATE_BRANCH} exists only as {remote[0]}; create it with "
+            f"`git branch {TEMPLATE_BRANCH} {remote[0]}` and run apiforge update again."
+        )
+    raise UsageError(
+        f"The branch {TEMPLATE_BRANCH}, which holds the pristine template that updates merge "
+        "from, is missing; recreate it on the commit `apiforge new` made "
+        f"(usually the first: `git branch {TEMPLATE_BRANCH} "
+        "$(git rev-list --max-parents=0 HEAD)`)."
+    )
+
+
+def _rev(git: Git, ref: str) -> str:
+    return git.run("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+
+
+def _answers(
+    project: Project, installed: Installed, data: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The answers to render with, and the ones *data* changes (checked and cast)."""
+    questions = _questions(project, installed)
+    if questions is None:
+        changed = dict(data)
+        return {**project.answers, **changed}, changed
+    changed = check_answers(questions, data)
+    answers = {**project.answers, **changed}
+    if project.is_bundled:
+        # Answers to questions the template no longer asks are dropped.
+        asked = {question.name for question in questions if question.asked}
+        answers = {key: value for key, value in answers.items() if key in asked}
+    changed = {key: value for key, value in changed.items() if project.answers.get(key) != value}
+    return answers, changed
+
+
+# --- The update itself ----------------------------------------------------
+
+
+def update_project(options: UpdateOptions, progress: Progress | None = None) -> UpdateResult:
+    """Update the project at ``options.project`` to the template it should be on.
+
+    Raises :class:`UsageError` (nothing changed) when the project cannot be updated,
+    :class:`UpdateConflict` when the merge left conflicts, and :class:`Interrupted`
+    on Ctrl-C, after putting the project back as it was.
+    """
+    step = progress or (lambda _step: None)
+    try:
+        step("check")
+        installed = options.installed or installed_template()
+        project = read_project(options.project)
+        git = _open_repo(project)
+        branch = _current_branch(git)
+        _check_versions(project, installed)
+        uncommitted = False
+        if options.preview:
+            uncommitted = _merging(git) or bool(_status(git))
+        else:
+            _check_clean(git)
+        _template_tip(git)
+        answers, changed = _answers(project, installed, options.data)
+        with tempfile.TemporaryDirectory(prefix="apiforge-update-") as tmp:
+            step("render")
+            rendered = Path(tmp) / project.root.name
+            target = _render(project, installed, answers, rendered)
+            plan = _Plan(_label(project.commit), target, branch, changed)
+            if not options.preview:
+                return _apply(git, project.root, rendered, plan, step, preview=False)
+            step("preview")
+            clone = Path(tmp) / "preview"
+            _clone(git, clone, branch)
+            result = _apply(Git(clone), project.root, rendered, plan, step, preview=True)
+            result.preview = True
+            result.uncommitted = uncommitted
+            return result
+    except KeyboardInterrupt:
+        raise Interrupted("Interrupted; the project was left as it was.") from None
+
+
+def _clone(git: Git, clone: Path, branch: str) -> None:
+    """A throwaway clone of the project's branch and template branch, for a preview."""
+    head = _rev(git, "HEAD")
+    tip = _rev(git, TEMPLATE_REF)
+    git.run("clone", "--quiet", "--shared", "--no-checkout", str(git.root), str(clone))
+    copy = Git(clone)
+    copy.run("update-ref", TEMPLATE_REF, tip)
+    copy.run("checkout", "--quiet", "-B", branch, head)
+
+
+def _apply(
+    git: Git, shown_root: Path, rendered: Path, plan: _Plan, step: Progress, *, preview: bool
+) -> UpdateResult:
+    head = _rev(git, "HEAD")
+    tip = _rev(git, TEMPLATE_REF)
+    step("template")
+    new_tip = _commit_render(git, rendered, tip, _template_message(plan))
+    result = UpdateResult(shown_root, plan.current, plan.target, files=[])
+    if new_tip == tip and git.ok("merge-base", "--is-ancestor", tip, head):
+        result.up_to_date = True
+        return result
+    if not preview:
+        _record_undo(git, head, tip)
+    try:
+        if new_tip != tip:
+            git.run("update-ref", "-m", "apiforge update", TEMPLATE_REF, new_tip, tip)
+        step("merge")
+        clean = _merge(git, _merge_message(plan))
+        kept_deleted: list[str] = []
+        kept_yours: list[str] = []
+        conflicts: list[str] = []
+        if not clean:
+            kept_deleted, kept_yours, conflicts = _resolve(git)
+            if not conflicts:
+                git.run(*git.identity_args(), "commit", "--quiet", "--no-edit", "--no-verify")
+        result.committed = not conflicts
+        if not preview and result.committed:
+            git.run("update-ref", POST_HEAD_REF, "HEAD")
+        result.files = _classify(git, tip, new_tip, head, conflicts, kept_deleted, kept_yours)
+    except BaseException:
+        if not preview:
+            _roll_back(git, head, tip)
+        raise
+    if conflicts and not preview:
+        raise UpdateConflict(result)
+    return result
+
+
+def _template_message(plan: _Plan) -> str:
+    message = f"apiforge template {plan.target}"
+    if plan.changed_answers:
+        pairs = ", ".join(f"{key}={value}" for key, value in plan.changed_answers.items())
+        message += f" with {pairs}"
+    return message
+
+
+def _merge_message(plan: _Plan) -> str:
+    if plan.current == plan.target:
+        message = f"Update answers of apiforge template {plan.target}"
+    else:
+        message = f"Update to apiforge template {plan.target} (from {plan.current})"
+    if plan.changed_answers:
+        pairs = ", ".join(f"{key}={value}" for key, value in plan.changed_answers.items())
+        message += f"\n\nChanged answers: {pairs}"
+    return message
+
+
+def _commit_render(git: Git, rendered: Path, parent: str, message: str) -> str:
+    """Commit the tree of *rendered* on top of *parent*; return *parent* if nothing changed.
+
+    The commit is built with a temporary index, so neither the project's index nor
+    its files are touched, and the branch itself is not moved.
+    """
+    git_dir = git.run("rev-parse", "--absolute-git-dir").strip()
+    with tempfile.TemporaryDirectory(prefix="apiforge-index-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        git.run(f"--git-dir={git_dir}", f"--work-tree={rendered}", "add", "--all", env=env)
+        tree = git.run(f"--git-dir={git_dir}", "write-tree", env=env).strip()
+    if tree == git.run("rev-parse", f"{parent}^{{tree}}").strip():
+        return parent
+    args = ("commit-tree", tree, "-p", parent, "-m", message)
+    return git.run(*git.identity_args(), *args).strip()
+
+
+def _record_undo(git: Git, head: str, tip: str) -> None:
+    git.run("update-ref", PRE_HEAD_REF, head)
+    git.run("update-ref", PRE_TEMPLATE_REF, tip)
+    git.run("update-ref", "-d", POST_HEAD_REF)
+
+
+def _forget_undo(git: Git) -> None:
+    for ref in (PRE_HEAD_REF, PRE_TEMPLATE_REF, POST_HEAD_REF):
+        git.run("update-ref", "-d", ref)
+
+
+def _roll_back(git: Git, head: str, tip: str) -> None:
+    """Put the branch, the files and the template branch back; forget the undo record."""
+    try:
+        git.run("reset", "--hard", "--quiet", head)
+        git.run("update-ref", TEMPLATE_REF, tip)
+        _forget_undo(git)
+    except BaseException as exc:
+        raise Interrupted(
+            f"Interrupted while rolling back; run `{UNDO_COMMAND}` to restore the project."
+        ) from exc
+
+
+def _merge(git: Git, message: str) -> bool:
+    """Merge the template branch; True when clean, False when conflicts are left."""
+    completed = subprocess.run(
+        [
+            "git",
+            *git.identity_args(),
+            "merge",
+            "--no-ff",
+            "--no-edit",
+            "--no-verify",
+            "--quiet",
+            "-X",
+            "no-renames",
+            "-m",
+            message,
+            TEMPLATE_BRANCH,
+        ],
+        cwd=git.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode == 0:
+        return True
+    if _merging(git):
+        return False
+    lines = (completed.stderr or completed.stdout).strip().splitlines() or ["no output"]
+    raise GitError(f"git merge failed: {lines[0].removeprefix('error: ')}")
+
+
+def _resolve(git: Git) -> tuple[list[str], list[str], list[str]]:
+    """Settle the conflicts apiforge has a policy for; return what is left to the user.
+
+    Returns the files kept deleted, the files kept as the user changed them, and
+    the files with conflicts.
+    """
+    stages: dict[str, set[str]] = {}
+    for entry in git.run("ls-files", "--unmerged", "-z").split("\0"):
+        if entry:
+            info, path = entry.split("\t", 1)
+            stages.setdefault(path, set()).add(info.split()[2])
+    kept_deleted = sorted(path for path, s in stages.items() if "2" not in s and "3" in s)
+    kept_yours = sorted(path for path, s in stages.items() if "2" in s and "3" not in s)
+    both_deleted = sorted(path for path, s in stages.items() if not s & {"2", "3"})
+    conflicts = sorted(path for path, s in stages.items() if {"2", "3"} <= s)
+    if kept_deleted or both_deleted:
+        git.run("rm", "--quiet", "--force", "--ignore-unmatch", "--", *kept_deleted, *both_deleted)
+    if kept_yours:
+        git.run("add", "--", *kept_yours)
+    return kept_deleted, kept_yours, conflicts
+
+
+def _name_status(git: Git, old: str, new: str) -> dict[str, str]:
+    fields = git.run("diff", "--name-status", "--no-renames", "-z", old, new).split("\0")
+    return {path: status[0] for status, path in zip(fields[::2], fields[1::2], strict=False)}
+
+
+def _classify(
+    git: Git,
+    old_tip: str,
+    new_tip: str,
+    head: str,
+    conflicts: list[str],
+    kept_deleted: list[str],
+    kept_yours: list[str],
+) -> list[FileChange]:
+    theirs = _name_status(git, old_tip, new_tip)
+    ours = _name_status(git, old_tip, head)
+    template_files = git.run("ls-tree", "-r", "--name-only", "-z", new_tip).split("\0")
+    fixed = dict.fromkeys(conflicts, Outcome.CONFLICT)
+    fixed.update(dict.fromkeys(kept_deleted, Outcome.KEPT_DELETED))
+    fixed.update(dict.fromkeys(kept_yours, Outcome.KEPT_YOURS))
+    changes: list[FileChange] = []
+    for path in sorted({*template_files, *theirs} - {""}):
+        if path in fixed:
+            outcome = fixed[path]
+        elif path not in theirs:
+            outcome = Outcome.UNCHANGED
+        elif theirs[path] == "D":
+            if ours.get(path) == "D":
+                continue
+            outcome = Outcome.REMOVED
+        elif path in ours:
+            outcome = Outcome.MERGED
+        else:
+            outcome = Outcome.ADDED if theirs[path] == "A" else Outcome.UPDATED
+        changes.append(FileChange(path, outcome))
+    return changes
+
+
+# --- Undo ------------------------------------------------------------------
+
+
+def undo_update(path: Path) -> UndoResult:
+    """Put the project back exactly as it was before the last update.
+
+    It aborts a merge in progress, resets the current branch (and the files) to
+    the commit it was on, and moves the template branch back.
+    """
+    try:
+        return _undo(path)
+    except KeyboardInterrupt:
+        raise Interrupted(f"Interrupted; run `{UNDO_COMMAND}` again to finish.") from None
+
+
+def _undo(path: Path) -> UndoResult:
+    start = path.expanduser().absolute()
+    if start.is_file():
+        start = start.parent
+    if not start.is_dir():
+        raise UsageError(f"{path} does not exist.")
+    git = Git(start)
+    if not git.is_repo():
+        raise NotAProjectError(f"{path} is not a git repository, so there is no update to undo.")
+    git = Git(Path(git.run("rev-parse", "--show-toplevel").strip()))
+    if not git.ok("rev-parse", "--quiet", "--verify", PRE_HEAD_REF):
+        raise UsageError(f"There is no update to undo in {git.root}.")
+    pre_head = _rev(git, PRE_HEAD_REF)
+    pre_tip = _rev(git, PRE_TEMPLATE_REF)
+    has_post = git.ok("rev-parse", "--quiet", "--verify", POST_HEAD_REF)
+    post = _rev(git, POST_HEAD_REF) if has_post else None
+    head = _rev(git, "HEAD")
+    merging = _merging(git)
+    if head not in {pre_head, post}:
+        raise UsageError(
+            "The branch has moved since the last update (other commits or another branch); "
+            f"undo by hand with `git reset --hard {pre_head[:12]}` if you are sure."
+        )
+    if not merging and _status(git):
+        raise UsageError(
+            "The work tree has uncommitted changes that undoing would lose; "
+            "commit or discard them first."
+        )
+    git.run("reset", "--hard", "--quiet", pre_head)
+    git.run("update-ref", TEMPLATE_REF, pre_tip)
+    _forget_undo(git)
+    return UndoResult(git.root, pre_head)

@@ -1,0 +1,683 @@
+"""`apiforge update`: an older template version, a team's edits, and the merge.
+
+Most tests build two versions of a small template in the test: 0.1.0, which
+generates the project, and 0.2.0, which the project is updated to. The team's
+edits touch every case the update has a rule for.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from apiforge import update as update_module
+from apiforge.check import check_project
+from apiforge.cli import app
+from apiforge.errors import Interrupted, UsageError
+from apiforge.new import TEMPLATE_BRANCH, init_git
+from apiforge.project import Installed, NotAProjectError, installed_template, parse_version
+from apiforge.update import (
+    Outcome,
+    UpdateConflict,
+    UpdateOptions,
+    UpdateResult,
+    render_installed,
+    undo_update,
+    update_project,
+)
+
+runner = CliRunner()
+
+COPIER_YML = """\
+_subdirectory: template
+_templates_suffix: .jinja
+_answers_file: .copier-answers.yml
+
+project_name:
+  type: str
+  default: demo
+database:
+  type: str
+  choices: [sqlite, postgresql]
+  default: sqlite
+"""
+
+ANSWERS_TEMPLATE = "# Written by apiforge.\n{{ _copier_answers|to_nice_yaml -}}\n"
+
+
+def _lines(name: str, changed: dict[int, str] | None = None) -> str:
+    lines = [f"{name} line {number}" for number in range(1, 11)]
+    for number, text in (changed or {}).items():
+        lines[number - 1] = text
+    return "\n".join(lines) + "\n"
+
+
+OLD_FILES = {
+    "copier.yml": COPIER_YML,
+    "template/{{_copier_conf.answers_file}}.jinja": ANSWERS_TEMPLATE,
+    "template/.gitignore": ".env\n",
+    "template/README.md.jinja": "# {{ project_name }}\n\nA demo service.\n",
+    "template/config.py.jinja": 'DATABASE = "{{ database }}"\n',
+    "template/app.py": _lines("app"),
+    "template/service.py": _lines("service"),
+    "template/settings.toml": "debug = false\n",
+    "template/old.py": "OLD = 1\n",
+    "template/legacy.py": "LEGACY = 1\n",
+}
+
+NEW_FILES = {
+    **{
+        key: value for key, value in OLD_FILES.items() if not key.endswith(("/old.py", "legacy.py"))
+    },
+    "template/README.md.jinja": "# {{ project_name }}\n\nA demo service, with docs.\n",
+    "template/app.py": _lines("app", {3: "app line 3, improved by the template"}),
+    "template/service.py": _lines("service", {1: "service line 1, improved by the template"}),
+    "template/settings.toml": "debug = false\nworkers = 2\n",
+    "template/new_module.py": "NEW = 2\n",
+}
+
+CLEAN_OUTCOMES = {
+    ".copier-answers.yml": Outcome.UPDATED,
+    ".gitignore": Outcome.UNCHANGED,
+    "README.md": Outcome.UPDATED,
+    "app.py": Outcome.UPDATED,
+    "config.py": Outcome.UNCHANGED,
+    "legacy.py": Outcome.KEPT_YOURS,
+    "new_module.py": Outcome.ADDED,
+    "old.py": Outcome.REMOVED,
+    "service.py": Outcome.MERGED,
+    "settings.toml": Outcome.KEPT_DELETED,
+}
+
+
+# --- Helpers ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits by hand work without the machine's git configuration."""
+    config = tmp_path / "gitconfig"
+    config.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Team")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "team@example.com")
+
+
+def _write_template(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def old(tmp_path: Path) -> Installed:
+    return Installed(_write_template(tmp_path / "template-0.1.0", OLD_FILES), "0.1.0")
+
+
+@pytest.fixture
+def new(tmp_path: Path) -> Installed:
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(
+        "# Changelog\n\n## 0.2.0\n\nDocs in the README; new_module.py.\n\n"
+        "## 0.1.0\n\nFirst release.\n",
+        encoding="utf-8",
+    )
+    folder = _write_template(tmp_path / "template-0.2.0", NEW_FILES)
+    return Installed(folder, "v0.2.0", changelog)
+
+
+def git(project: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _generate(root: Path, installed: Installed) -> Path:
+    """A project as `apiforge new` of version *installed* made it."""
+    project = root / "demo"
+    render_installed(installed, project, {"project_name": "demo"})
+    init_git(project)
+    (project / ".env").write_text("SECRET_KEY=kept-out-of-git\n")
+    return project
+
+
+def _team_edits(project: Path, *, overlapping: bool) -> None:
+    """What a team does with a project between updates; then it commits."""
+    service = project / "service.py"
+    service.write_text(_lines("service", {10: "service line 10, the team's"}))
+    (project / "legacy.py").write_text("LEGACY = 2  # the team relies on this\n")
+    (project / "settings.toml").unlink()
+    (project / "mine.py").write_text("MINE = True\n")
+    if overlapping:
+        (project / "app.py").write_text(_lines("app", {3: "app line 3, the team's"}))
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Team work")
+
+
+@pytest.fixture
+def project(tmp_path: Path, old: Installed) -> Path:
+    project = _generate(tmp_path, old)
+    _team_edits(project, overlapping=False)
+    return project
+
+
+@pytest.fixture
+def conflicted(tmp_path: Path, old: Installed) -> Path:
+    project = _generate(tmp_path, old)
+    _team_edits(project, overlapping=True)
+    return project
+
+
+def _update(project: Path, installed: Installed, **options: object) -> UpdateResult:
+    return update_project(UpdateOptions(project=project, installed=installed, **options))  # type: ignore[arg-type]
+
+
+def _state(project: Path) -> tuple[str, str, dict[str, bytes]]:
+    """HEAD, every ref, and every file outside .git (ignored ones included)."""
+    refs = git(project, "for-each-ref", "--format=%(refname) %(objectname)")
+    files = {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(project).parts[:1]
+    }
+    return git(project, "rev-parse", "HEAD"), refs, files
+
+
+def _everything(project: Path) -> dict[str, bytes]:
+    """Every byte below the project, .git included."""
+    return {
+        path.relative_to(project).as_posix(): path.read_bytes()
+        for path in sorted(project.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _outcomes(result: UpdateResult) -> dict[str, Outcome]:
+    return {change.path: change.outcome for change in result.files}
+
+
+# --- The update ------------------------------------------------------------
+
+
+def test_update_applies_the_template_and_keeps_every_edit(project: Path, new: Installed) -> None:
+    before = git(project, "rev-parse", "HEAD").strip()
+    result = _update(project, new)
+
+    assert result.committed
+    assert (result.current, result.target) == ("0.1.0", "0.2.0")
+    assert _outcomes(result) == CLEAN_OUTCOMES
+    # Template changes to files the team left alone are applied.
+    assert (project / "README.md").read_text() == "# demo\n\nA demo service, with docs.\n"
+    assert "improved by the template" in (project / "app.py").read_text()
+    assert (project / "new_module.py").read_text() == "NEW = 2\n"
+    assert not (project / "old.py").exists()
+    # Both sides of a cleanly merged file are there.
+    service = (project / "service.py").read_text()
+    assert "service line 1, improved by the template" in service
+    assert "service line 10, the team's" in service
+    # The team's changes, deletions and files are kept; .env is untouched.
+    assert (project / "legacy.py").read_text() == "LEGACY = 2  # the team relies on this\n"
+    assert not (project / "settings.toml").exists()
+    assert (project / "mine.py").read_text() == "MINE = True\n"
+    assert (project / ".env").read_text() == "SECRET_KEY=kept-out-of-git\n"
+    # One merge commit on top of the team's work; a clean tree, no .rej files.
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.2.0"
+    assert git(project, "rev-parse", "HEAD^1").strip() == before
+    assert (
+        git(project, "rev-parse", "HEAD^2").strip()
+        == git(project, "rev-parse", TEMPLATE_BRANCH).strip()
+    )
+    assert git(project, "status", "--porcelain") == ""
+    assert not list(project.rglob("*.rej"))
+    assert git(project, "log", "-1", "--format=%s", TEMPLATE_BRANCH).strip() == (
+        "apiforge template 0.2.0"
+    )
+
+
+def test_overlapping_edit_is_a_conflict_and_nothing_is_lost(
+    conflicted: Path, new: Installed
+) -> None:
+    with pytest.raises(UpdateConflict) as caught:
+        _update(conflicted, new)
+
+    assert caught.value.exit_code == 1
+    assert caught.value.files == ["app.py"]
+    assert "git merge --abort" in str(caught.value)
+    assert "apiforge update --undo" in str(caught.value)
+    assert _outcomes(caught.value.result) == {**CLEAN_OUTCOMES, "app.py": Outcome.CONFLICT}
+    app_py = (conflicted / "app.py").read_text()
+    assert "<<<<<<<" in app_py
+    assert ">>>>>>>" in app_py
+    assert "app line 3, the team's" in app_py
+    assert "app line 3, improved by the template" in app_py
+    # Only the real conflict is left to the team; the rest is merged and staged.
+    assert git(conflicted, "diff", "--name-only", "--diff-filter=U").split() == ["app.py"]
+    assert not (conflicted / "settings.toml").exists()
+    assert (conflicted / "legacy.py").read_text().startswith("LEGACY = 2")
+    assert (conflicted / "new_module.py").is_file()
+    assert not list(conflicted.rglob("*.rej"))
+
+
+def test_git_merge_abort_undoes_a_conflicted_update(conflicted: Path, new: Installed) -> None:
+    head, _refs, files = _state(conflicted)
+    with pytest.raises(UpdateConflict):
+        _update(conflicted, new)
+    git(conflicted, "merge", "--abort")
+    after_head, _refs, after_files = _state(conflicted)
+    assert (after_head, after_files) == (head, files)
+
+
+def test_second_update_changes_nothing(project: Path, new: Installed) -> None:
+    _update(project, new)
+    state = _state(project)
+    result = _update(project, new)
+    assert result.up_to_date
+    assert not result.committed
+    assert _state(project) == state
+
+
+def test_update_on_the_same_version_without_changes_is_a_no_op(
+    project: Path, old: Installed
+) -> None:
+    state = _state(project)
+    assert _update(project, old).up_to_date
+    assert _state(project) == state
+
+
+@pytest.mark.parametrize("edit", ["modified", "untracked", "staged"])
+def test_dirty_tree_is_refused_and_left_unchanged(project: Path, new: Installed, edit: str) -> None:
+    if edit == "modified":
+        (project / "app.py").write_text("work in progress\n")
+    elif edit == "untracked":
+        (project / "notes.md").write_text("draft\n")
+    else:
+        (project / "mine.py").write_text("MINE = False\n")
+        git(project, "add", "mine.py")
+    state = _state(project)
+    with pytest.raises(UsageError, match="uncommitted changes"):
+        _update(project, new)
+    assert _state(project) == state
+
+
+def test_ignored_files_do_not_make_the_tree_dirty(project: Path, new: Installed) -> None:
+    (project / ".env").write_text("SECRET_KEY=changed\n")
+    assert _update(project, new).committed
+    assert (project / ".env").read_text() == "SECRET_KEY=changed\n"
+
+
+def test_undo_restores_exactly_after_a_clean_update(project: Path, new: Installed) -> None:
+    state = _state(project)
+    _update(project, new)
+    assert _state(project) != state
+    undone = undo_update(project)
+    assert undone.head == state[0].strip()
+    assert _state(project) == state
+    with pytest.raises(UsageError, match="no update to undo"):
+        undo_update(project)
+
+
+def test_undo_restores_exactly_after_a_conflict(conflicted: Path, new: Installed) -> None:
+    state = _state(conflicted)
+    with pytest.raises(UpdateConflict):
+        _update(conflicted, new)
+    undo_update(conflicted / "app.py")  # any path inside the project
+    assert _state(conflicted) == state
+    assert git(conflicted, "status", "--porcelain") == ""
+
+
+def test_undo_refuses_when_commits_were_made_after_the_update(
+    project: Path, new: Installed
+) -> None:
+    _update(project, new)
+    (project / "mine.py").write_text("MINE = 2\n")
+    git(project, "commit", "--quiet", "-am", "More work")
+    head = git(project, "rev-parse", "HEAD")
+    with pytest.raises(UsageError, match="has moved"):
+        undo_update(project)
+    assert git(project, "rev-parse", "HEAD") == head
+
+
+def test_preview_lists_every_file_and_writes_nothing(conflicted: Path, new: Installed) -> None:
+    before = _everything(conflicted)
+    result = _update(conflicted, new, preview=True)
+    assert result.preview
+    assert _outcomes(result) == {**CLEAN_OUTCOMES, "app.py": Outcome.CONFLICT}
+    assert result.conflicts == ["app.py"]
+    assert _everything(conflicted) == before
+
+
+def test_preview_of_a_current_project_says_so(project: Path, new: Installed) -> None:
+    _update(project, new)
+    before = _everything(project)
+    assert _update(project, new, preview=True).up_to_date
+    assert _everything(project) == before
+
+
+def test_interrupted_merge_leaves_the_project_as_it_was(
+    project: Path, new: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_merge = update_module._merge
+
+    def merge_then_ctrl_c(repo: object, message: str) -> bool:
+        real_merge(repo, message)  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(update_module, "_merge", merge_then_ctrl_c)
+    state = _state(project)
+    with pytest.raises(Interrupted, match="left as it was"):
+        _update(project, new)
+    assert _state(project) == state
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_interrupted_render_changes_nothing(
+    project: Path, new: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def ctrl_c(*_args: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(update_module, "_render", ctrl_c)
+    state = _state(project)
+    with pytest.raises(Interrupted):
+        _update(project, new)
+    assert _state(project) == state
+
+
+def test_data_changes_an_answer_as_part_of_the_update(project: Path, old: Installed) -> None:
+    result = _update(project, old, data={"database": "postgresql"})
+    assert result.committed
+    assert _outcomes(result)["config.py"] == Outcome.UPDATED
+    assert (project / "config.py").read_text() == 'DATABASE = "postgresql"\n'
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["database"] == "postgresql"
+    assert answers["_commit"] == "v0.1.0"
+    # The new answer is recorded, so the next update keeps it.
+    assert _update(project, old).up_to_date
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [({"colour": "red"}, "valid keys are"), ({"database": "mysql"}, "one of sqlite")],
+)
+def test_bad_data_is_refused(
+    project: Path, new: Installed, data: dict[str, str], message: str
+) -> None:
+    state = _state(project)
+    with pytest.raises(UsageError, match=message):
+        _update(project, new, data=data)
+    assert _state(project) == state
+
+
+# --- Refusals ----------------------------------------------------------------
+
+
+def test_a_folder_without_answers_is_not_a_project(tmp_path: Path, new: Installed) -> None:
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(NotAProjectError, match=r"not an apiforge project"):
+        _update(tmp_path / "plain", new)
+
+
+def test_broken_answers_file_is_refused(project: Path, new: Installed) -> None:
+    (project / ".copier-answers.yml").write_text("_commit: [\n")
+    git(project, "commit", "--quiet", "-am", "Break it")
+    with pytest.raises(NotAProjectError, match="is broken"):
+        _update(project, new)
+
+
+def test_a_project_without_git_is_refused(project: Path, new: Installed) -> None:
+    shutil.rmtree(project / ".git")
+    with pytest.raises(NotAProjectError, match="not a git repository"):
+        _update(project, new)
+
+
+def test_a_project_newer_than_apiforge_is_refused(project: Path, old: Installed) -> None:
+    newer = Installed(old.folder, "0.0.9")
+    state = _state(project)
+    with pytest.raises(UsageError, match=r"newer than this apiforge \(0\.0\.9\)"):
+        _update(project, newer)
+    assert _state(project) == state
+
+
+def test_a_missing_template_branch_is_explained(project: Path, new: Installed) -> None:
+    git(project, "branch", "--quiet", "-D", TEMPLATE_BRANCH)
+    state = _state(project)
+    with pytest.raises(UsageError, match="git branch apiforge/template"):
+        _update(project, new)
+    assert _state(project) == state
+
+
+def test_a_clone_without_the_local_template_branch_is_told_how_to_get_it(
+    project: Path, new: Installed, tmp_path: Path
+) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "--quiet", str(project), str(clone))
+    with pytest.raises(UsageError, match="origin/apiforge/template"):
+        _update(clone, new)
+
+
+def test_the_template_branch_itself_is_not_updated(project: Path, new: Installed) -> None:
+    git(project, "switch", "--quiet", TEMPLATE_BRANCH)
+    with pytest.raises(UsageError, match="check out your own branch"):
+        _update(project, new)
+
+
+@pytest.mark.parametrize("text", ["0.2.0", "v0.2.0", "V0.2.0"])
+def test_versions_are_read_with_or_without_a_leading_v(text: str) -> None:
+    assert str(parse_version(text)) == "0.2.0"
+
+
+def test_a_version_that_is_not_one_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="not a version"):
+        parse_version("latest")
+
+
+# --- Other templates ----------------------------------------------------------
+
+
+def test_a_project_of_another_template_updates_to_its_newest_tag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge.render import TemplateSource, render_template
+
+    source = _write_template(tmp_path / "their-template", OLD_FILES)
+    git(source, "init", "--quiet", "--initial-branch=main")
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", "v1")
+    git(source, "tag", "v1.0.0")
+    project = tmp_path / "demo"
+    render_template(TemplateSource(str(source)), project, data={}, defaults=True)
+    init_git(project)
+    _team_edits(project, overlapping=False)
+    assert check_project(project).behind is False
+
+    shutil.rmtree(source / "template")
+    _write_template(source, NEW_FILES)
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", "v2")
+    git(source, "tag", "v1.1.0")
+    checked = check_project(project)
+    assert (checked.current, checked.latest, checked.behind) == ("v1.0.0", "1.1.0", True)
+
+    result = update_project(UpdateOptions(project=project))
+    assert (result.current, result.target) == ("1.0.0", "1.1.0")
+    assert _outcomes(result) == CLEAN_OUTCOMES
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v1.1.0"
+    assert check_project(project).behind is False
+
+
+# --- check before and after --------------------------------------------------
+
+
+def test_check_says_behind_before_and_current_after(project: Path, new: Installed) -> None:
+    before = check_project(project, new)
+    assert (before.current, before.latest, before.behind) == ("0.1.0", "0.2.0", True)
+    assert [entry.version for entry in before.changes] == ["0.2.0"]
+    _update(project, new)
+    after = check_project(project, new)
+    assert (after.current, after.behind, after.changes) == ("0.2.0", False, [])
+
+
+# --- The command line ---------------------------------------------------------
+
+
+@pytest.fixture
+def installed_is_new(new: Installed, monkeypatch: pytest.MonkeyPatch) -> Installed:
+    """Pretend the installed apiforge is 0.2.0 with the new template."""
+    monkeypatch.setattr(update_module, "installed_template", lambda: new)
+    monkeypatch.setattr("apiforge.check.installed_template", lambda: new)
+    return new
+
+
+@pytest.mark.usefixtures("installed_is_new")
+def test_cli_update_then_check(project: Path) -> None:
+    behind = runner.invoke(app, ["check", str(project)])
+    assert behind.exit_code == 1, behind.output
+    assert "0.1.0" in behind.output
+    assert "0.2.0 is available" in behind.output
+    assert "Docs in the README" in behind.output
+
+    result = runner.invoke(app, ["update", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "new_module.py" in result.output
+    assert "kept deleted" in result.output
+    assert "kept yours" in result.output
+    assert f"Undo with: apiforge update --undo {project}" in result.output
+
+    current = runner.invoke(app, ["check", str(project)])
+    assert current.exit_code == 0, current.output
+    assert "up to date" in current.output
+
+    again = runner.invoke(app, ["update", str(project)])
+    assert again.exit_code == 0
+    assert "already up to date" in again.output
+
+
+@pytest.mark.usefixtures("installed_is_new")
+def test_cli_conflict_exits_1_with_the_files(conflicted: Path) -> None:
+    result = runner.invoke(app, ["update", str(conflicted)])
+    assert result.exit_code == 1
+    assert "error: Conflicts in 1 file: app.py" in result.stderr
+    assert "git merge --abort" in result.stderr
+    assert "conflict" in result.stdout
+
+    undone = runner.invoke(app, ["update", "--undo", str(conflicted)])
+    assert undone.exit_code == 0, undone.output
+    assert "Restored" in undone.output
+    assert git(conflicted, "status", "--porcelain") == ""
+
+
+@pytest.mark.usefixtures("installed_is_new")
+def test_cli_preview_lists_and_writes_nothing(conflicted: Path) -> None:
+    before = _everything(conflicted)
+    result = runner.invoke(app, ["update", "--preview", str(conflicted)])
+    assert result.exit_code == 0, result.output
+    for path in CLEAN_OUTCOMES:
+        assert path in result.output
+    assert "nothing was written" in result.output
+    assert _everything(conflicted) == before
+
+
+@pytest.mark.usefixtures("installed_is_new")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["update", "{tmp}"], "not an apiforge project"),
+        (["update", "{project}", "--data", "colour=red"], "valid keys are"),
+        (["update", "{project}", "--data", "novalue"], "KEY=VALUE"),
+        (["update", "{project}", "--undo", "--preview"], "--undo takes no other options"),
+        (["update", "{project}", "--undo"], "no update to undo"),
+        (["update", "{dirty}"], "uncommitted changes"),
+    ],
+)
+def test_cli_refusals_are_one_line_usage_errors(
+    project: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    (project / "scratch.txt").write_text("draft\n")
+    dirty = project
+    clean = tmp_path / "clean"
+    shutil.copytree(project, clean)
+    (clean / "scratch.txt").unlink()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    values = {"tmp": str(empty), "project": str(clean), "dirty": str(dirty)}
+    result = runner.invoke(app, [arg.format(**values) for arg in args])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_help_still_does_not_import_copier_or_rich() -> None:
+    import sys
+
+    code = (
+        "import sys\n"
+        "from apiforge.cli import app\n"
+        "for args in (['--help'], ['update', '--help'], ['check', '--help']):\n"
+        "    try:\n        app(args)\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in ('copier', 'jinja2', 'rich') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# --- The real template ----------------------------------------------------------
+
+
+def test_a_fresh_project_of_the_real_template_is_up_to_date(tmp_path: Path) -> None:
+    """`update` renders exactly what `new` rendered, so a fresh project has nothing to take."""
+    from apiforge.new import NewOptions, create_project
+
+    project = create_project(NewOptions(target=tmp_path / "svc")).path
+    state = _state(project)
+    result = update_project(UpdateOptions(project=project))
+    assert result.up_to_date
+    assert _state(project) == state
+    assert check_project(project).behind is False
+
+
+@pytest.mark.slow
+def test_after_a_clean_update_the_projects_own_gates_pass(tmp_path: Path) -> None:
+    from apiforge.gates import project_env, run_gates
+    from apiforge.new import NewOptions, create_project
+
+    project = create_project(NewOptions(target=tmp_path / "svc")).path
+    tests = project / "tests" / "test_team.py"
+    tests.write_text("def test_team_code() -> None:\n    assert True\n")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Team test")
+
+    current = installed_template()
+    folder = tmp_path / "template-next"
+    folder.mkdir()
+    shutil.copy2(current.folder / "copier.yml", folder / "copier.yml")
+    shutil.copytree(current.folder / "template", folder / "template")
+    logging = folder / "template" / "src" / "core" / "logging.py"
+    docstring, rest = logging.read_text().split("\n", 1)
+    logging.write_text(f"{docstring}\n# Changed in template 0.1.1.\n{rest}")
+    upgrading = folder / "template" / "UPGRADING.md"
+    upgrading.write_text("# Upgrading\n\nRun `apiforge update`.\n")
+    next_version = Installed(folder, "0.1.1")
+
+    result = update_project(UpdateOptions(project=project, installed=next_version))
+    assert result.committed
+    outcomes = _outcomes(result)
+    assert outcomes["UPGRADING.md"] == Outcome.ADDED
+    assert outcomes["src/core/logging.py"] == Outcome.UPDATED
+    assert tests.is_file()
+
+    results = run_gates(project, env=project_env())
+    failed = [gate for gate in results if not gate.ok]
+    assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
