@@ -1,0 +1,33 @@
+import asyncio
+
+from fastapi import APIRouter
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from src.api.deps import SessionDep
+from src.core.exceptions import ServiceUnavailableError
+from src.schemas.common import ErrorResponse, HealthStatus
+
+READINESS_TIMEOUT_SECONDS = 5.0
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("")
+async def liveness() -> HealthStatus:
+    """The process is up; does not touch the database."""
+    return HealthStatus()
+
+
+@router.get(
+    "/ready",
+    responses={503: {"model": ErrorResponse, "description": "Database unreachable"}},
+)
+async def readiness(session: SessionDep) -> HealthStatus:
+    """Ready to serve: the database answers `SELECT 1`."""
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
+            await session.execute(text("SELECT 1"))
+    except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        raise ServiceUnavailableError("The database is not reachable.") from exc
+    return HealthStatus()

@@ -1,0 +1,97 @@
+"""Password hashing (Argon2id), access tokens (JWT, HS256) and opaque refresh tokens."""
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from src.core.config import get_settings
+
+# Pinned: decoding never trusts the algorithm named in the token header.
+JWT_ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
+
+
+@lru_cache
+def _password_hash() -> PasswordHash:
+    settings = get_settings()
+    hasher = Argon2Hasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    return PasswordHash((hasher,))
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    # Verified against when the email is unknown, so both login failures cost the same.
+    return _password_hash().hash(secrets.token_urlsafe(16))
+
+
+# Argon2 is CPU-bound by design; hashing runs in a worker thread to keep the event loop free.
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_password_hash().hash, password)
+
+
+async def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """Check a password; also return a new hash when the stored one uses outdated parameters.
+
+    With `password_hash=None` (unknown user) a dummy hash is checked and the result is
+    always `(False, None)`.
+    """
+    if password_hash is None:
+        await asyncio.to_thread(_password_hash().verify, password, _dummy_hash())
+        return False, None
+    return await asyncio.to_thread(_password_hash().verify_and_update, password, password_hash)
+
+
+def create_access_token(subject: uuid.UUID, *, now: datetime | None = None) -> tuple[str, int]:
+    """Return a signed access token for `subject` and its lifetime in seconds."""
+    settings = get_settings()
+    issued_at = now or datetime.now(UTC)
+    lifetime = timedelta(minutes=settings.access_token_expire_minutes)
+    claims = {
+        "sub": str(subject),
+        "type": ACCESS_TOKEN_TYPE,
+        "iat": issued_at,
+        "exp": issued_at + lifetime,
+    }
+    token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=JWT_ALGORITHM)
+    return token, int(lifetime.total_seconds())
+
+
+def decode_access_token(token: str) -> uuid.UUID | None:
+    """Return the user id of a valid access token, or None for any invalid token."""
+    try:
+        claims = jwt.decode(
+            token,
+            get_settings().secret_key.get_secret_value(),
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "exp", "iat", "type"]},
+        )
+    except jwt.InvalidTokenError:
+        return None
+    if claims.get("type") != ACCESS_TOKEN_TYPE:
+        return None
+    try:
+        return uuid.UUID(str(claims["sub"]))
+    except ValueError:
+        return None
+
+
+def new_refresh_token() -> str:
+    """A random, opaque refresh token; only its hash is stored."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_refresh_token(token: str) -> str:
+    # The token carries 256 random bits, so a fast unsalted hash is enough to make a
+    # leaked table useless without slowing every refresh down.
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,55 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.db.models import RefreshToken
+
+
+class RefreshTokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, token: RefreshToken) -> RefreshToken:
+        self.session.add(token)
+        await self.session.flush()
+        return token
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        result = await self.session.execute(
+            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
+        )
+        return result.scalar_one_or_none()
+
+    async def consume(self, token_hash: str, *, now: datetime) -> uuid.UUID | None:
+        """Revoke an unused, unexpired token and return its user id, in one statement.
+
+        Returns None when no such token exists (unknown, expired or already used), so two
+        concurrent refreshes with the same token cannot both succeed.
+        """
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.token_hash == token_hash,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .values(revoked_at=now)
+            .returning(RefreshToken.user_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def revoke(self, token_hash: str, *, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == token_hash, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_all_for_user(self, user_id: uuid.UUID, *, now: datetime) -> None:
+        await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )

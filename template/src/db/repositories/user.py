@@ -1,0 +1,43 @@
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.db.models import User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_by_id(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        result = await self.session.execute(select(User).where(User.email == email.lower()))
+        return result.scalar_one_or_none()
+
+    async def get_many(self, *, limit: int, offset: int) -> Sequence[User]:
+        result = await self.session.execute(
+            select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+        )
+        return result.scalars().all()
+
+    async def count(self) -> int:
+        result = await self.session.execute(select(func.count()).select_from(User))
+        return result.scalar_one()
+
+    async def add(self, user: User) -> User:
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def save(self, user: User) -> User:
+        """Write pending changes of `user` to the database (inside the current transaction)."""
+        await self.session.flush()
+        return user
+
+    async def delete(self, user: User) -> None:
+        await self.session.delete(user)
+        await self.session.flush()

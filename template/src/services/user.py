@@ -1,0 +1,73 @@
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from src.core.exceptions import ConflictError, NotFoundError
+from src.core.security import hash_password
+from src.db.models import User
+from src.db.repositories import UserRepository
+from src.schemas.user import UserCreate, UserUpdate
+
+EMAIL_TAKEN = "A user with this email already exists."
+
+
+class UserService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.users = UserRepository(session)
+
+    async def register(self, data: UserCreate, *, is_superuser: bool = False) -> User:
+        if await self.users.get_by_email(data.email) is not None:
+            raise ConflictError(EMAIL_TAKEN)
+        user = User(
+            email=data.email,
+            full_name=data.full_name,
+            hashed_password=await hash_password(data.password),
+            is_superuser=is_superuser,
+        )
+        return await self.users.add(user)
+
+    async def get(self, user_id: uuid.UUID) -> User:
+        user = await self.users.get_by_id(user_id)
+        if user is None:
+            raise NotFoundError("User not found.")
+        return user
+
+    async def page(self, *, limit: int, offset: int) -> tuple[Sequence[User], int]:
+        return await self.users.get_many(limit=limit, offset=offset), await self.users.count()
+
+    async def update(self, user: User, data: UserUpdate) -> User:
+        if data.email is not None and data.email != user.email:
+            if await self.users.get_by_email(data.email) is not None:
+                raise ConflictError(EMAIL_TAKEN)
+            user.email = data.email
+        if data.password is not None:
+            user.hashed_password = await hash_password(data.password)
+        if "full_name" in data.model_fields_set:
+            user.full_name = data.full_name
+        return await self.users.save(user)
+
+    async def delete(self, user: User) -> None:
+        await self.users.delete(user)
+
+    async def ensure_superuser(self, email: str, password: str) -> bool:
+        """Create a superuser unless a user with this email exists; True if created."""
+        if await self.users.get_by_email(email) is not None:
+            return False
+        await self.register(UserCreate(email=email, password=password), is_superuser=True)
+        return True
+
+
+async def create_first_superuser(
+    session_factory: async_sessionmaker[AsyncSession], email: str, password: str
+) -> bool:
+    """Create the configured superuser if missing, in its own transaction; True if created."""
+    async with session_factory() as session:
+        try:
+            created = await UserService(session).ensure_superuser(email, password)
+            await session.commit()
+        except IntegrityError:  # another worker created it at the same moment
+            await session.rollback()
+            return False
+    return created

@@ -1,0 +1,259 @@
+import base64
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.core.config import get_settings
+from src.core.security import create_access_token, hash_refresh_token
+from src.db.models import RefreshToken, User
+from tests.conftest import PASSWORD
+
+
+async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    response = await client.post("/api/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    tokens: dict[str, str] = response.json()
+    return tokens
+
+
+def sign(claims: dict[str, object], key: str | None = None) -> str:
+    secret = key or get_settings().secret_key.get_secret_value()
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+async def test_login_returns_a_token_pair(client: AsyncClient, user: User) -> None:
+    response = await client.post(
+        "/api/auth/token",
+        data={"username": "ALICE@example.com", "password": PASSWORD, "grant_type": "password"},
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == get_settings().access_token_expire_minutes * 60
+    assert body["refresh_token"]
+    me = await client.get(
+        "/api/users/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert me.status_code == 200
+
+
+async def test_access_token_claims(client: AsyncClient, user: User) -> None:
+    tokens = await login(client, user.email)
+
+    claims = jwt.decode(
+        tokens["access_token"],
+        get_settings().secret_key.get_secret_value(),
+        algorithms=["HS256"],
+    )
+    assert claims["sub"] == str(user.id)
+    assert claims["type"] == "access"
+    assert claims["exp"] - claims["iat"] == get_settings().access_token_expire_minutes * 60
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("alice@example.com", "wrong-password"), ("nobody@example.com", PASSWORD)],
+)
+async def test_login_failures_look_the_same(
+    client: AsyncClient, user: User, username: str, password: str
+) -> None:
+    response = await client.post(
+        "/api/auth/token", data={"username": username, "password": password}
+    )
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["error"]["message"] == "Incorrect email or password."
+
+
+async def test_login_refuses_an_inactive_user(
+    client: AsyncClient, session: AsyncSession, user: User
+) -> None:
+    user.is_active = False
+    await session.flush()
+
+    response = await client.post(
+        "/api/auth/token", data={"username": user.email, "password": PASSWORD}
+    )
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"username": "alice@example.com"},
+        {"password": PASSWORD},
+        {"username": "a" * 255, "password": PASSWORD},
+        {"username": "alice@example.com", "password": PASSWORD, "grant_type": "client"},
+    ],
+)
+async def test_login_validates_the_form(client: AsyncClient, form: dict[str, str]) -> None:
+    response = await client.post("/api/auth/token", data=form)
+
+    assert response.status_code == 422
+
+
+async def test_refresh_rotates_the_pair(client: AsyncClient, user: User) -> None:
+    tokens = await login(client, user.email)
+
+    response = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+
+    assert response.status_code == 200
+    new_tokens = response.json()
+    assert new_tokens["refresh_token"] != tokens["refresh_token"]
+    me = await client.get(
+        "/api/users/me", headers={"Authorization": f"Bearer {new_tokens['access_token']}"}
+    )
+    assert me.status_code == 200
+
+
+async def test_reusing_a_refresh_token_revokes_every_session(
+    client: AsyncClient, user: User
+) -> None:
+    tokens = await login(client, user.email)
+    other_session = await login(client, user.email)
+    rotated = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert rotated.status_code == 200
+
+    reused = await client.post("/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+
+    assert reused.status_code == 401
+    assert reused.headers["WWW-Authenticate"] == "Bearer"
+    for token in (rotated.json()["refresh_token"], other_session["refresh_token"]):
+        response = await client.post("/api/auth/refresh", json={"refresh_token": token})
+        assert response.status_code == 401
+
+
+async def test_refresh_rejects_an_unknown_token(client: AsyncClient) -> None:
+    response = await client.post("/api/auth/refresh", json={"refresh_token": "made-up"})
+
+    assert response.status_code == 401
+
+
+async def test_refresh_rejects_an_expired_token(
+    client: AsyncClient, session: AsyncSession, user: User
+) -> None:
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            token_hash=hash_refresh_token("expired-token"),
+            expires_at=datetime.now(UTC) - timedelta(seconds=1),
+        )
+    )
+    await session.flush()
+
+    response = await client.post("/api/auth/refresh", json={"refresh_token": "expired-token"})
+
+    assert response.status_code == 401
+
+
+async def test_refresh_rejects_an_inactive_user(
+    client: AsyncClient, session: AsyncSession, user: User
+) -> None:
+    tokens = await login(client, user.email)
+    user.is_active = False
+    await session.flush()
+
+    response = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("body", [{}, {"refresh_token": ""}, {"refresh_token": "x" * 257}])
+async def test_refresh_validates_the_body(client: AsyncClient, body: dict[str, str]) -> None:
+    response = await client.post("/api/auth/refresh", json=body)
+
+    assert response.status_code == 422
+
+
+async def test_logout_revokes_the_refresh_token(client: AsyncClient, user: User) -> None:
+    tokens = await login(client, user.email)
+
+    response = await client.post(
+        "/api/auth/logout", json={"refresh_token": tokens["refresh_token"]}
+    )
+
+    assert response.status_code == 204
+    refreshed = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert refreshed.status_code == 401
+
+
+async def test_logout_accepts_an_unknown_token(client: AsyncClient) -> None:
+    response = await client.post("/api/auth/logout", json={"refresh_token": "never-issued"})
+
+    assert response.status_code == 204
+
+
+def _unsigned(claims: dict[str, object]) -> str:
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+def _claims(user_id: uuid.UUID, **overrides: object) -> dict[str, object]:
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "sub": str(user_id),
+        "type": "access",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+    }
+    claims.update(overrides)
+    return {key: value for key, value in claims.items() if value is not None}
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda uid: _unsigned(_claims(uid)), id="alg-none"),
+        pytest.param(lambda uid: sign(_claims(uid), "another-key-" + "x" * 32), id="bad-signature"),
+        pytest.param(
+            lambda uid: sign(_claims(uid, exp=int(datetime.now(UTC).timestamp()) - 60)),
+            id="expired",
+        ),
+        pytest.param(lambda uid: sign(_claims(uid, type="refresh")), id="refresh-type"),
+        pytest.param(lambda uid: sign(_claims(uid, type=None)), id="no-type"),
+        pytest.param(lambda uid: sign(_claims(uid, iat=None)), id="no-iat"),
+        pytest.param(lambda uid: sign(_claims(uid, sub="not-a-uuid")), id="bad-subject"),
+        pytest.param(lambda uid: sign(_claims(uuid.uuid4())), id="unknown-user"),
+        pytest.param(lambda uid: "not.a.jwt", id="garbage"),
+    ],
+)
+async def test_invalid_access_tokens_are_refused(
+    client: AsyncClient, user: User, make_token: Callable[[uuid.UUID], str]
+) -> None:
+    token = make_token(user.id)
+
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_access_token_of_an_inactive_user_is_refused(
+    client: AsyncClient, session: AsyncSession, user: User
+) -> None:
+    token, _ = create_access_token(user.id)
+    user.is_active = False
+    await session.flush()
+
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401

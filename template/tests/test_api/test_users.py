@@ -1,0 +1,229 @@
+import uuid
+
+import pytest
+from httpx import AsyncClient
+
+from src.db.models import User
+from tests.conftest import PASSWORD
+
+
+async def test_register_creates_a_user(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/users",
+        json={"email": "New.User@Example.COM", "password": "s3cret-enough", "full_name": " Ann "},
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["email"] == "new.user@example.com"
+    assert body["full_name"] == "Ann"
+    assert body["is_active"] is True
+    assert body["is_superuser"] is False
+    assert uuid.UUID(body["id"])
+    assert "password" not in body
+    assert "hashed_password" not in body
+
+
+async def test_register_rejects_a_taken_email_in_any_case(client: AsyncClient, user: User) -> None:
+    response = await client.post(
+        "/api/users", json={"email": user.email.upper(), "password": "another-password"}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"email": "not-an-email", "password": "long-enough"},
+        {"email": "a@example.com", "password": "short"},
+        {"email": "a@example.com", "password": "x" * 129},
+        {"email": f"{'a' * 250}@example.com", "password": "long-enough"},
+        {"email": "a@example.com", "password": "long-enough", "full_name": "n" * 101},
+        {"email": "a@example.com", "password": "long-enough", "is_superuser": True},
+        {"password": "long-enough"},
+    ],
+)
+async def test_register_validates_input(client: AsyncClient, payload: dict[str, object]) -> None:
+    response = await client.post("/api/users", json=payload)
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"]
+    assert all(set(detail) == {"loc", "msg", "type"} for detail in error["details"])
+
+
+async def test_validation_errors_never_echo_the_input(client: AsyncClient) -> None:
+    response = await client.post("/api/users", json={"email": "a@example.com", "password": "pw1"})
+
+    assert response.status_code == 422
+    assert "pw1" not in response.text
+
+
+async def test_read_me(client: AsyncClient, user: User, user_headers: dict[str, str]) -> None:
+    response = await client.get("/api/users/me", headers=user_headers)
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(user.id)
+    assert response.json()["email"] == "alice@example.com"
+
+
+async def test_read_me_needs_a_token(client: AsyncClient) -> None:
+    response = await client.get("/api/users/me")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+async def test_update_me_changes_only_given_fields(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch(
+        "/api/users/me", headers=user_headers, json={"full_name": "Alice Liddell"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["full_name"] == "Alice Liddell"
+    assert response.json()["email"] == "alice@example.com"
+
+
+async def test_update_me_can_clear_the_name(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch("/api/users/me", headers=user_headers, json={"full_name": None})
+
+    assert response.status_code == 200
+    assert response.json()["full_name"] is None
+
+
+async def test_update_me_changes_email_and_password(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch(
+        "/api/users/me",
+        headers=user_headers,
+        json={"email": "Alice@New.Example", "password": "a-brand-new-password"},
+    )
+    assert response.status_code == 200
+    assert response.json()["email"] == "alice@new.example"
+
+    old = await client.post(
+        "/api/auth/token", data={"username": "alice@new.example", "password": PASSWORD}
+    )
+    new = await client.post(
+        "/api/auth/token",
+        data={"username": "alice@new.example", "password": "a-brand-new-password"},
+    )
+    assert old.status_code == 401
+    assert new.status_code == 200
+
+
+async def test_update_me_rejects_a_taken_email(
+    client: AsyncClient, user: User, superuser: User, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch(
+        "/api/users/me", headers=user_headers, json={"email": superuser.email}
+    )
+
+    assert response.status_code == 409
+
+
+async def test_update_me_validates_input(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch("/api/users/me", headers=user_headers, json={"password": "short"})
+
+    assert response.status_code == 422
+
+
+async def test_delete_me(client: AsyncClient, user: User, user_headers: dict[str, str]) -> None:
+    response = await client.delete("/api/users/me", headers=user_headers)
+
+    assert response.status_code == 204
+    assert response.content == b""
+    after = await client.get("/api/users/me", headers=user_headers)
+    assert after.status_code == 401
+
+
+async def test_list_users_as_superuser(
+    client: AsyncClient, user: User, superuser: User, superuser_headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/users", headers=superuser_headers)
+
+    assert response.status_code == 200
+    page = response.json()
+    assert page["total"] == 2
+    assert page["limit"] == 20
+    assert page["offset"] == 0
+    assert {item["email"] for item in page["items"]} == {user.email, superuser.email}
+
+
+async def test_list_users_pages(
+    client: AsyncClient, user: User, superuser: User, superuser_headers: dict[str, str]
+) -> None:
+    first = await client.get("/api/users?limit=1", headers=superuser_headers)
+    second = await client.get("/api/users?limit=1&offset=1", headers=superuser_headers)
+
+    assert first.status_code == second.status_code == 200
+    assert first.json()["total"] == second.json()["total"] == 2
+    assert len(first.json()["items"]) == len(second.json()["items"]) == 1
+    assert first.json()["items"][0]["id"] != second.json()["items"][0]["id"]
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "limit=abc"])
+async def test_list_users_validates_paging(
+    client: AsyncClient, superuser_headers: dict[str, str], query: str
+) -> None:
+    response = await client.get(f"/api/users?{query}", headers=superuser_headers)
+
+    assert response.status_code == 422
+
+
+async def test_list_users_is_for_superusers_only(
+    client: AsyncClient, user_headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/users", headers=user_headers)
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+async def test_list_users_needs_a_token(client: AsyncClient) -> None:
+    response = await client.get("/api/users")
+
+    assert response.status_code == 401
+
+
+async def test_read_user_as_superuser(
+    client: AsyncClient, user: User, superuser_headers: dict[str, str]
+) -> None:
+    response = await client.get(f"/api/users/{user.id}", headers=superuser_headers)
+
+    assert response.status_code == 200
+    assert response.json()["email"] == user.email
+
+
+async def test_read_user_not_found(client: AsyncClient, superuser_headers: dict[str, str]) -> None:
+    response = await client.get(f"/api/users/{uuid.uuid4()}", headers=superuser_headers)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_read_user_rejects_a_malformed_id(
+    client: AsyncClient, superuser_headers: dict[str, str]
+) -> None:
+    response = await client.get("/api/users/not-a-uuid", headers=superuser_headers)
+
+    assert response.status_code == 422
+
+
+async def test_read_user_is_for_superusers_only(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    response = await client.get(f"/api/users/{user.id}", headers=user_headers)
+
+    assert response.status_code == 403

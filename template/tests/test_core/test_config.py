@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import pytest
+
+from src.core.config import SettingsError, load_settings
+
+GOOD_SECRET = "Zq8v3nT1pW6yR0kB4mX9cJ2hF7dL5sGa"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Settings read from the variables set by each test only (no .env file here)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    for name in ("CORS_ORIGINS", "FIRST_SUPERUSER_EMAIL", "FIRST_SUPERUSER_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_valid_settings() -> None:
+    settings = load_settings()
+
+    assert settings.secret_key.get_secret_value() == GOOD_SECRET
+    assert settings.access_token_expire_minutes == 15
+    assert settings.cors_origins == []
+
+
+def test_secret_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY")
+
+    with pytest.raises(SettingsError, match="SECRET_KEY: Field required"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ("", "at least 32 characters"),
+        ("too-short-3a7d9f", "at least 32 characters"),
+        ("changeme", "placeholder"),
+        ("secret", "placeholder"),
+        ("change-me-to-a-random-string-of-at-least-32-characters", "placeholder"),
+        ("CHANGEME-CHANGEME-CHANGEME-CHANGEME", "placeholder"),
+        ("a" * 48, "repetitive"),
+    ],
+)
+def test_weak_secret_keys_are_refused(
+    monkeypatch: pytest.MonkeyPatch, secret: str, reason: str
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", secret)
+
+    with pytest.raises(SettingsError, match=reason) as excinfo:
+        load_settings()
+    assert "SECRET_KEY" in str(excinfo.value)
+    if len(secret) > 8:
+        assert secret not in str(excinfo.value)
+
+
+def test_secret_key_from_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SECRET_KEY")
+    (tmp_path / ".env").write_text(f"SECRET_KEY={GOOD_SECRET}\n")
+
+    assert load_settings().secret_key.get_secret_value() == GOOD_SECRET
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://a.example, https://b.example", ["https://a.example", "https://b.example"]),
+        ('["https://a.example"]', ["https://a.example"]),
+        ("", []),
+    ],
+)
+def test_cors_origins(monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", value)
+
+    assert load_settings().cors_origins == expected
+
+
+def test_wildcard_origin_with_credentials_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", "*")
+    monkeypatch.setenv("CORS_ALLOW_CREDENTIALS", "true")
+
+    with pytest.raises(SettingsError, match="cannot be combined"):
+        load_settings()
+
+
+def test_first_superuser_needs_both_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIRST_SUPERUSER_EMAIL", "admin@example.com")
+
+    with pytest.raises(SettingsError, match="FIRST_SUPERUSER_PASSWORD"):
+        load_settings()

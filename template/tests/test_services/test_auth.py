@@ -1,0 +1,71 @@
+import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from src.core.exceptions import UnauthorizedError
+from src.db.models import RefreshToken, User
+from src.services.auth import AuthService
+from tests.conftest import PASSWORD
+
+
+async def test_login_issues_a_stored_hashed_refresh_token(
+    session: AsyncSession, user: User
+) -> None:
+    tokens = await AuthService(session).login(user.email, PASSWORD)
+
+    stored = (await session.execute(select(RefreshToken))).scalars().all()
+    assert len(stored) == 1
+    assert stored[0].user_id == user.id
+    assert stored[0].token_hash != tokens.refresh_token
+    assert stored[0].expires_at > stored[0].created_at
+
+
+async def test_login_upgrades_an_outdated_hash(session: AsyncSession, user: User) -> None:
+    stronger = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=16, parallelism=1),))
+    user.hashed_password = stronger.hash(PASSWORD)
+    await session.flush()
+
+    await AuthService(session).login(user.email, PASSWORD)
+
+    assert user.hashed_password.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+async def test_login_refuses_a_wrong_password(session: AsyncSession, user: User) -> None:
+    with pytest.raises(UnauthorizedError):
+        await AuthService(session).login(user.email, "not-the-password")
+
+
+async def test_reuse_of_a_refresh_token_revokes_all(session: AsyncSession, user: User) -> None:
+    service = AuthService(session)
+    first = await service.login(user.email, PASSWORD)
+    second = await service.login(user.email, PASSWORD)
+    await service.refresh(first.refresh_token)
+
+    with pytest.raises(UnauthorizedError):
+        await service.refresh(first.refresh_token)
+
+    stored = (await session.execute(select(RefreshToken))).scalars().all()
+    assert all(token.revoked_at is not None for token in stored)
+    with pytest.raises(UnauthorizedError):
+        await service.refresh(second.refresh_token)
+
+
+async def test_refresh_for_a_deleted_user(session: AsyncSession, user: User) -> None:
+    service = AuthService(session)
+    tokens = await service.login(user.email, PASSWORD)
+    await session.delete(user)
+    await session.flush()
+
+    with pytest.raises(UnauthorizedError):
+        await service.refresh(tokens.refresh_token)
+
+
+async def test_user_from_access_token(session: AsyncSession, user: User) -> None:
+    service = AuthService(session)
+    tokens = await service.login(user.email, PASSWORD)
+
+    assert await service.user_from_access_token(tokens.access_token) is user
+    with pytest.raises(UnauthorizedError):
+        await service.user_from_access_token(tokens.refresh_token)
