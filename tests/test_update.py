@@ -681,3 +681,29 @@ def test_after_a_clean_update_the_projects_own_gates_pass(tmp_path: Path) -> Non
     results = run_gates(project, env=project_env())
     failed = [gate for gate in results if not gate.ok]
     assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
+
+
+def test_an_ignored_file_the_template_now_adds_is_not_overwritten(
+    project: Path, new: Installed
+) -> None:
+    with (project / ".gitignore").open("a") as ignore:
+        ignore.write("new_module.py\n")
+    git(project, "commit", "--quiet", "-am", "Ignore a local file")
+    (project / "new_module.py").write_text("LOCAL = True\n")
+    state = _state(project)
+    with pytest.raises(UsageError, match=r"now adds new_module\.py"):
+        _update(project, new)
+    assert _state(project) == state
+
+
+def test_undo_after_the_team_resolved_and_committed_the_conflict(
+    conflicted: Path, new: Installed
+) -> None:
+    state = _state(conflicted)
+    with pytest.raises(UpdateConflict):
+        _update(conflicted, new)
+    (conflicted / "app.py").write_text(_lines("app", {3: "app line 3, resolved"}))
+    git(conflicted, "add", "app.py")
+    git(conflicted, "commit", "--quiet", "--no-edit")
+    undo_update(conflicted)
+    assert _state(conflicted) == state

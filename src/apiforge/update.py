@@ -193,7 +193,6 @@ class _Plan:
 
     current: str
     target: str
-    branch: str
     changed_answers: dict[str, Any]
 
 
@@ -355,7 +354,7 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
             step("render")
             rendered = Path(tmp) / project.root.name
             target = _render(project, installed, answers, rendered)
-            plan = _Plan(_label(project.commit), target, branch, changed)
+            plan = _Plan(_label(project.commit), target, changed)
             if not options.preview:
                 return _apply(git, project.root, rendered, plan, step, preview=False)
             step("preview")
@@ -390,9 +389,10 @@ def _apply(
     if new_tip == tip and git.ok("merge-base", "--is-ancestor", tip, head):
         result.up_to_date = True
         return result
-    if not preview:
-        _record_undo(git, head, tip)
+    _check_in_the_way(git, shown_root, tip, new_tip, head)
     try:
+        if not preview:
+            _record_undo(git, head, tip)
         if new_tip != tip:
             git.run("update-ref", "-m", "apiforge update", TEMPLATE_REF, new_tip, tip)
         step("merge")
@@ -415,6 +415,25 @@ def _apply(
     if conflicts and not preview:
         raise UpdateConflict(result)
     return result
+
+
+def _check_in_the_way(git: Git, root: Path, tip: str, new_tip: str, head: str) -> None:
+    """Refuse when the template adds files the project has but git does not track.
+
+    Git overwrites ignored files without asking; a team's ignored local file must
+    not be lost to a file the new template brings.
+    """
+    added = [path for path, status in _name_status(git, tip, new_tip).items() if status == "A"]
+    if not added:
+        return
+    tracked = set(git.run("ls-tree", "-r", "--name-only", "-z", head).split("\0"))
+    in_the_way = [path for path in added if path not in tracked and (root / path).exists()]
+    if in_the_way:
+        shown = ", ".join(in_the_way[:5]) + (" and more" if len(in_the_way) > 5 else "")
+        raise UsageError(
+            f"The template now adds {shown}, which the project has as untracked or ignored "
+            "files; move them away, run apiforge update, then merge your copies back."
+        )
 
 
 def _template_message(plan: _Plan) -> str:
@@ -599,7 +618,7 @@ def _undo(path: Path) -> UndoResult:
     post = _rev(git, POST_HEAD_REF) if has_post else None
     head = _rev(git, "HEAD")
     merging = _merging(git)
-    if head not in {pre_head, post}:
+    if head not in {pre_head, post} and not _is_update_merge(git, head, pre_head):
         raise UsageError(
             "The branch has moved since the last update (other commits or another branch); "
             f"undo by hand with `git reset --hard {pre_head[:12]}` if you are sure."
@@ -613,3 +632,12 @@ def _undo(path: Path) -> UndoResult:
     git.run("update-ref", TEMPLATE_REF, pre_tip)
     _forget_undo(git)
     return UndoResult(git.root, pre_head)
+
+
+def _is_update_merge(git: Git, commit: str, pre_head: str) -> bool:
+    """Whether *commit* merges the template branch into the pre-update HEAD.
+
+    That is the commit a user makes after resolving an update's conflicts.
+    """
+    parents = git.run("rev-list", "--parents", "--max-count=1", commit).split()[1:]
+    return parents == [pre_head, _rev(git, TEMPLATE_REF)]

@@ -27,7 +27,7 @@ _OUTCOMES = {
     "updated": ("updated", "success"),
     "merged": ("updated, your edits kept", "success"),
     "removed": ("removed by the template", "warning"),
-    "conflict": ("conflict: resolve the markers", "error"),
+    "conflict": ("conflict", "error"),
     "kept-deleted": ("kept deleted (you deleted it; the template changed it)", "warning"),
     "kept-yours": ("kept yours (the template removed it; you changed it)", "warning"),
     "unchanged": ("unchanged", "muted"),
@@ -90,9 +90,9 @@ def _print_files(result: UpdateResult) -> None:
 
     from apiforge.update import Outcome
 
-    shown = [
-        change for change in result.files if result.preview or change.outcome != Outcome.UNCHANGED
-    ]
+    changed = [change for change in result.files if change.outcome != Outcome.UNCHANGED]
+    unchanged = [change for change in result.files if change.outcome == Outcome.UNCHANGED]
+    shown = changed + unchanged if result.preview else changed
     if shown:
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
         table.add_column("file")
@@ -101,9 +101,8 @@ def _print_files(result: UpdateResult) -> None:
             text, style = _OUTCOMES[change.outcome]
             table.add_row(change.path, f"[{style}]{text}[/]")
         out().print(table)
-    unchanged = len(result.having(Outcome.UNCHANGED))
     if unchanged and not result.preview:
-        out().print(f"[muted]{unchanged} other template files unchanged.[/]")
+        out().print(f"[muted]{len(unchanged)} other template files unchanged.[/]")
 
 
 def _undo_hint(result: UpdateResult) -> str:
