@@ -707,3 +707,27 @@ def test_undo_after_the_team_resolved_and_committed_the_conflict(
     git(conflicted, "commit", "--quiet", "--no-edit")
     undo_update(conflicted)
     assert _state(conflicted) == state
+
+
+def test_preview_leaves_uncommitted_changes_out_and_alone(conflicted: Path, new: Installed) -> None:
+    (conflicted / "mine.py").write_text("MINE = 'work in progress'\n")
+    before = _everything(conflicted)
+    result = _update(conflicted, new, preview=True)
+    assert result.uncommitted
+    assert _outcomes(result)["app.py"] == Outcome.CONFLICT
+    assert _everything(conflicted) == before
+
+
+def test_a_failing_merge_is_rolled_back(
+    project: Path, new: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge.git import GitError
+
+    def failing_merge(repo: object, message: str) -> bool:
+        raise GitError("git merge failed: simulated")
+
+    monkeypatch.setattr(update_module, "_merge", failing_merge)
+    state = _state(project)
+    with pytest.raises(GitError, match="simulated"):
+        _update(project, new)
+    assert _state(project) == state

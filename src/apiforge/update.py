@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from apiforge.answers import check_answers
-from apiforge.errors import ConflictError, Interrupted, UsageError
+from apiforge.errors import ApiforgeError, ConflictError, Interrupted, UsageError, UserError
 from apiforge.git import Git, GitError
 from apiforge.new import TEMPLATE_BRANCH
 from apiforge.project import (
@@ -489,9 +489,14 @@ def _roll_back(git: Git, head: str, tip: str) -> None:
         git.run("reset", "--hard", "--quiet", head)
         git.run("update-ref", TEMPLATE_REF, tip)
         _forget_undo(git)
-    except BaseException as exc:
+    except KeyboardInterrupt:
         raise Interrupted(
             f"Interrupted while rolling back; run `{UNDO_COMMAND}` to restore the project."
+        ) from None
+    except ApiforgeError as exc:
+        raise UserError(
+            f"The update failed and could not be rolled back ({exc}); "
+            f"run `{UNDO_COMMAND}` to restore the project."
         ) from exc
 
 
