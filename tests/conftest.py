@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +35,52 @@ def postgres() -> Iterator[PostgresServer]:
         if IN_CI:
             pytest.fail(f"CI needs PostgreSQL for these tests: {exc}")
         pytest.skip(f"{exc} (or run with CI=true to make this a failure)")
+
+
+FAKE_COPIER_YML = """\
+_subdirectory: template
+_answers_file: .copier-answers.yml
+
+project_name:
+  type: str
+  default: demo
+
+flavour:
+  type: str
+  choices: [plain, spicy]
+  default: plain
+
+ci:
+  type: str
+  choices: [github, gitlab]
+  default: github
+  validator: >-
+    {% if ci == 'gitlab' and flavour == 'spicy' %}GitLab runners cannot take the heat.{% endif %}
+"""
+
+FAKE_FILES = {
+    "{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
+    "app.py.jinja": 'FLAVOUR = "{{ flavour }}"\nCI = "{{ ci }}"\n',
+}
+
+
+@pytest.fixture
+def fake_template(tmp_path: Path) -> Callable[..., Path]:
+    """Make a tiny copier template: `make(files={...}, copier_yml=...)` returns its folder.
+
+    Its questions are project_name (text), flavour (plain|spicy) and ci
+    (github|gitlab, refusing gitlab with spicy); it renders `app.py`.
+    """
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str] | None = None, copier_yml: str = FAKE_COPIER_YML) -> Path:
+        root = tmp_path / f"template-{next(counter)}"
+        (root / "template").mkdir(parents=True)
+        (root / "copier.yml").write_text(copier_yml, encoding="utf-8")
+        for name, text in {**FAKE_FILES, **(files or {})}.items():
+            path = root / "template" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return root
+
+    return make

@@ -1,7 +1,10 @@
-"""Generate whole projects, install them with uv and run their own gates.
+"""The shipped template's pairwise matrix, verified the way `apiforge verify` does it.
 
-These are the slow tests: each one proves that a variant of the template passes
-its tests, lint, format check, strict type check and migrations.
+Each test is one combination of `build_matrix(..., "pairwise")`, run through
+:func:`apiforge.verify.verify_combination`: rendered like `apiforge new`,
+installed with uv and put through its gates (tests, lint, format check, strict
+type check, migrations). PostgreSQL combinations use the session's throwaway
+server. These are the slow tests; CI runs them all.
 """
 
 from __future__ import annotations
@@ -11,37 +14,53 @@ from typing import Any
 
 import pytest
 
-from apiforge.gates import GATES, find_python, project_env, run_gates
-from apiforge.new import NewOptions, create_project
-from apiforge.pgserver import PostgresServer
+from apiforge.matrix import Combination, build_matrix, template_environment
+from apiforge.render import TemplateSource
+from apiforge.report import tail
+from apiforge.template_source import bundled_template_dir, load_config, load_questions
+from apiforge.verify import CombinationResult, Status, verify_combination
 
 pytestmark = pytest.mark.slow
 
 
-def _generate(root: Path, answers: dict[str, Any]) -> Path:
-    result = create_project(NewOptions(target=root / "svc", data=answers, git=False))
-    return result.path
+def _pairwise() -> list[Any]:
+    folder = bundled_template_dir()
+    matrix = build_matrix(
+        load_questions(folder), "pairwise", env=template_environment(load_config(folder))
+    )
+    params = []
+    for combination in matrix.combinations:
+        needs_server = combination.context.get("database") == "postgresql"
+        params.append(
+            pytest.param(
+                combination,
+                id=combination.label.replace(" ", ","),
+                marks=[pytest.mark.postgres] if needs_server else [],
+            )
+        )
+    return params
 
 
-def _assert_green(project: Path, env: dict[str, str]) -> None:
-    results = run_gates(project, env=env)
-    failed = [result for result in results if not result.ok]
-    report = "\n\n".join(f"[{result.name}] {result.output[-4000:]}" for result in failed)
-    assert not failed, report
-    assert [result.name for result in results] == [gate.name for gate in GATES]
+def _failure(result: CombinationResult) -> str:
+    failed = result.failed_step
+    if failed is None:
+        return f"{result.combination.label}: {result.status.value}"
+    return f"{result.combination.label}: {failed.name} failed\n{tail(failed.output, 80)}"
 
 
-@pytest.mark.parametrize("python", ["3.11", "3.12", "3.13"])
-def test_sqlite_project_is_green(tmp_path: Path, python: str) -> None:
-    interpreter = find_python(python)
-    if interpreter is None:
-        pytest.skip(f"Python {python} is not installed")
-    project = _generate(tmp_path, {"python_version": python})
-    _assert_green(project, project_env(python=interpreter))
-
-
-@pytest.mark.postgres
-def test_postgresql_project_is_green(tmp_path: Path, postgres: PostgresServer) -> None:
-    project = _generate(tmp_path, {"database": "postgresql", "project_name": "ledger"})
-    env = project_env({"DATABASE_URL": postgres.url("ledger")})
-    _assert_green(project, env)
+@pytest.mark.parametrize("combination", _pairwise())
+def test_pairwise_combination_passes_its_gates(
+    combination: Combination,
+    template_dir: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    result = verify_combination(
+        combination,
+        TemplateSource(str(template_dir)),
+        tmp_path,
+        postgres=lambda: request.getfixturevalue("postgres"),
+    )
+    if result.status in (Status.SKIPPED, Status.INVALID):
+        pytest.skip(f"{combination.label}: {result.reason}")
+    assert result.status is Status.PASSED, _failure(result)

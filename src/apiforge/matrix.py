@@ -251,7 +251,7 @@ class _Walker:
 
     def _values(self, question: Question) -> tuple[Any, ...]:
         if question.type == "bool" and not self.choices[question.name]:
-            return (True, False)
+            return (False, True) if question.default is False else (True, False)
         return tuple(choice.value for choice in self.choices[question.name])
 
     def _evaluate(

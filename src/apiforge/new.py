@@ -18,7 +18,7 @@ from apiforge.errors import Interrupted, UsageError, UserError
 from apiforge.git import Git
 from apiforge.names import check_project_name
 from apiforge.render import TemplateSource, render_template
-from apiforge.template_source import bundled_template_dir, load_questions
+from apiforge.template_source import Question, bundled_template_dir, load_questions
 
 __all__ = ["TEMPLATE_BRANCH", "NewOptions", "NewResult", "create_project", "list_files"]
 
@@ -70,7 +70,7 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def _template_questions(source: TemplateSource) -> Any:
+def _template_questions(source: TemplateSource) -> list[Question] | None:
     if source.is_bundled:
         return load_questions(bundled_template_dir())
     location = Path(source.location).expanduser()
@@ -148,10 +148,11 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
     step = progress or (lambda _message: None)
     target = options.target.expanduser().absolute()
     data = dict(options.data)
-    name = str(data.get("project_name") or target.name)
-    check_project_name(name)
-    data["project_name"] = name
     questions = _template_questions(options.source)
+    if questions is None or any(question.name == "project_name" for question in questions):
+        name = str(data.get("project_name") or target.name)
+        check_project_name(name)
+        data["project_name"] = name
     if questions is not None:
         data = check_answers(questions, data)
     _check_target(target)

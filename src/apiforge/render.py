@@ -7,6 +7,7 @@ not render never pay for importing copier and Jinja.
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ It is the template repository, so plain `copier update` works wherever it is
 reachable; apiforge itself renders the copy it ships, offline.
 """
 
+_GIT_URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|gh:|gl:)", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class TemplateSource:
@@ -37,6 +40,24 @@ class TemplateSource:
     @classmethod
     def bundled(cls) -> TemplateSource:
         return cls(BUNDLED_SOURCE, f"v{__version__}")
+
+    @classmethod
+    def from_user(cls, location: str, ref: str | None = None) -> TemplateSource:
+        """A template named on the command line: a local folder or a git URL.
+
+        A folder is recorded by its absolute path, so that the project's answers
+        file points at it from anywhere. Something that looks like a path but is
+        no folder is a usage error rather than a failed clone.
+        """
+        path = Path(location).expanduser()
+        if path.is_dir():
+            return cls(str(path.resolve()), ref)
+        if not _GIT_URL.match(location):
+            raise UsageError(
+                f"The template {location} is neither a folder nor a git URL "
+                "(https://..., ssh://..., git@host:path, file://...)."
+            )
+        return cls(location, ref)
 
     @property
     def is_bundled(self) -> bool:

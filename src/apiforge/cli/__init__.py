@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from apiforge import __version__
-from apiforge.cli import check, new, update
+from apiforge.cli import check, new, update, verify
 from apiforge.cli.console import state
 
 __all__ = ["app"]
@@ -47,3 +47,4 @@ def main(
 app.command("new")(new.new)
 app.command("update")(update.update)
 app.command("check")(check.check)
+app.command("verify")(verify.verify)

@@ -42,6 +42,15 @@ def new(
     database: Annotated[
         str | None, typer.Option(metavar="sqlite|postgresql", help="Database of the service.")
     ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            "-t",
+            metavar="SRC",
+            help="Use another template (a folder or a git URL, e.g. your fork of apiforge's).",
+        ),
+    ] = None,
     git: Annotated[bool, typer.Option(help="Initialise git and make a first commit.")] = True,
     install: Annotated[bool, typer.Option(help="Run `uv sync` after generating.")] = False,
     dry_run: Annotated[
@@ -55,6 +64,7 @@ def new(
     """
     from apiforge.answers import parse_data, read_data_file
     from apiforge.new import NewOptions, create_project
+    from apiforge.render import TemplateSource
 
     with handle_errors():
         answers: dict[str, Any] = {}
@@ -68,9 +78,11 @@ def new(
             "database": database,
         }
         answers.update({key: value for key, value in shortcuts.items() if value is not None})
+        source = TemplateSource.from_user(template) if template else TemplateSource.bundled()
         options = NewOptions(
             target=path,
             data=answers,
+            source=source,
             interactive=_interactive(yes),
             git=git,
             install=install,

@@ -1,0 +1,465 @@
+"""`apiforge verify`: render every combination of a matrix and run its gates.
+
+For each combination of answers (see :mod:`apiforge.matrix`) the template is
+rendered into a temporary folder the way `apiforge new` renders it, installed
+with uv (shared cache) and put through the project's gates. PostgreSQL
+combinations get a fresh database on one throwaway server, started the first
+time one needs it. Progress reaches the caller as events; temporary folders,
+running commands and the server are cleaned up whatever happens, Ctrl-C
+included.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from apiforge import gates as gates_module
+from apiforge.answers import check_answers
+from apiforge.errors import ApiforgeError, Interrupted, UsageError
+from apiforge.gates import Cancellation, Gate, GateResult, check_tools, find_python, project_env
+from apiforge.matrix import Combination, Matrix, build_matrix, template_environment
+from apiforge.new import NewOptions, create_project
+from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
+from apiforge.render import TemplateSource
+from apiforge.template_source import (
+    Question,
+    bundled_template_dir,
+    load_config,
+    load_questions,
+    staged_template,
+)
+
+__all__ = [
+    "RENDER",
+    "CombinationFinished",
+    "CombinationResult",
+    "CombinationStarted",
+    "Event",
+    "OpenedTemplate",
+    "Planned",
+    "Status",
+    "StepFinished",
+    "VerifyOptions",
+    "VerifyResult",
+    "open_template",
+    "run_matrix",
+    "verify",
+    "verify_combination",
+]
+
+RENDER = "render"
+"""The first step of every combination: render the project (and create its database)."""
+
+_INTERRUPTED = "Interrupted; the temporary projects and the PostgreSQL server were removed."
+
+_RENDER_LOCK = Lock()
+"""Copier changes the process's working directory for a moment while it looks at a
+template source, so renders run one at a time; the gates run in parallel."""
+
+
+class Status(StrEnum):
+    """What became of a combination."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Could not run here: its Python or PostgreSQL is not installed."""
+    INVALID = "invalid"
+    """The template refuses these answers (one of its validators)."""
+
+
+@dataclass(frozen=True)
+class CombinationResult:
+    """The outcome of one combination: its steps (render, then the gates that ran)."""
+
+    combination: Combination
+    status: Status
+    steps: tuple[GateResult, ...] = ()
+    seconds: float = 0.0
+    reason: str = ""
+    """Why it was skipped or is invalid."""
+
+    @property
+    def failed_step(self) -> GateResult | None:
+        return next((step for step in self.steps if not step.ok), None)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """The matrix is built; the combinations are about to run."""
+
+    template: str
+    matrix: Matrix
+    steps: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CombinationStarted:
+    combination: Combination
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    combination: Combination
+    step: GateResult
+
+
+@dataclass(frozen=True)
+class CombinationFinished:
+    result: CombinationResult
+
+
+Event = Planned | CombinationStarted | StepFinished | CombinationFinished
+OnEvent = Callable[[Event], None]
+
+
+@dataclass
+class VerifyOptions:
+    """What `apiforge verify` was asked to do."""
+
+    template: str | None = None
+    """A local folder or a git URL; None for apiforge's own template."""
+    matrix: str = "default"
+    data: Mapping[str, Any] = field(default_factory=dict)
+    jobs: int = 1
+    keep: bool = False
+    """Keep the rendered projects (their folder is in the result)."""
+    gates: Sequence[Gate] | None = None
+    """The gates to run; None for :data:`apiforge.gates.GATES`."""
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Every combination's outcome, in matrix order."""
+
+    template: str
+    matrix: Matrix
+    steps: tuple[str, ...]
+    results: tuple[CombinationResult, ...]
+    seconds: float
+    kept: Path | None = None
+
+    def count(self, status: Status) -> int:
+        return sum(1 for result in self.results if result.status is status)
+
+    @property
+    def ok(self) -> bool:
+        """True when no combination failed (skipped and invalid ones do not fail)."""
+        return self.count(Status.FAILED) == 0
+
+
+# --- The template ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenedTemplate:
+    """A template ready to render: a local folder and what its copier.yml says."""
+
+    name: str
+    folder: Path
+    config: Mapping[str, Any]
+    questions: tuple[Question, ...]
+
+    @property
+    def source(self) -> TemplateSource:
+        return TemplateSource(str(self.folder))
+
+
+@contextmanager
+def open_template(location: str | None) -> Iterator[OpenedTemplate]:
+    """Make *location* (a folder, a git URL, or None for apiforge's) a local folder.
+
+    A git URL is cloned once; a folder under git is staged, so that copier renders
+    it as it is on disk rather than cloning it again for every combination.
+    """
+    with ExitStack() as stack:
+        if location is None:
+            name = "apiforge"
+            folder = stack.enter_context(staged_template(bundled_template_dir()))
+        else:
+            name = location
+            source = TemplateSource.from_user(location)
+            path = Path(source.location)
+            if path.is_dir():
+                folder = stack.enter_context(_staged(path)) if (path / ".git").exists() else path
+            else:
+                folder = stack.enter_context(_cloned(source.location))
+        config = load_config(folder)
+        yield OpenedTemplate(name, folder, config, tuple(load_questions(folder)))
+
+
+_NOT_TEMPLATE = {".git", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+
+
+@contextmanager
+def _staged(folder: Path) -> Iterator[Path]:
+    """Copy a template folder under git without its `.git` (and caches)."""
+    config = load_config(folder)
+    subdirectory = str(config.get("_subdirectory") or "").strip("/")
+    with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
+        staged = Path(tmp) / "template"
+        if subdirectory and "{" not in subdirectory:
+            staged.mkdir()
+            for name in ("copier.yml", "copier.yaml"):
+                if (folder / name).is_file():
+                    shutil.copy2(folder / name, staged / name)
+            shutil.copytree(folder / subdirectory, staged / subdirectory, symlinks=True)
+        else:
+
+            def ignore(directory: str, names: list[str]) -> set[str]:
+                return _NOT_TEMPLATE & set(names) if Path(directory) == folder else set()
+
+            shutil.copytree(folder, staged, symlinks=True, ignore=ignore)
+        yield staged
+
+
+@contextmanager
+def _cloned(url: str) -> Iterator[Path]:
+    """Clone a template's git repository once, without its history."""
+    if shutil.which("git") is None:
+        raise UsageError("git is not installed; it is needed to clone the template.")
+    with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
+        clone = Path(tmp) / "template"
+        completed = subprocess.run(
+            ["git", "clone", "--quiet", "--depth", "1", url, str(clone)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**project_env(), "GIT_TERMINAL_PROMPT": "0"},
+        )
+        if completed.returncode != 0:
+            lines = completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"]
+            raise UsageError(f"Cannot clone the template {url}: {lines[-1]}")
+        shutil.rmtree(clone / ".git", ignore_errors=True)
+        yield clone
+
+
+# --- One combination -------------------------------------------------------------
+
+
+def verify_combination(
+    combination: Combination,
+    source: TemplateSource,
+    workdir: Path,
+    *,
+    gates: Sequence[Gate] | None = None,
+    postgres: Callable[[], PostgresServer] | None = None,
+    on_event: OnEvent | None = None,
+    cancellation: Cancellation | None = None,
+) -> CombinationResult:
+    """Render *combination* below *workdir* and run its gates.
+
+    *postgres* gives the server for PostgreSQL combinations (started on first
+    use); a combination whose Python or PostgreSQL is missing is skipped, not
+    failed.
+    """
+    emit = on_event or _ignore
+    chosen = gates_module.GATES if gates is None else gates
+
+    def finish(result: CombinationResult) -> CombinationResult:
+        emit(CombinationFinished(result))
+        return result
+
+    if combination.invalid is not None:
+        return finish(CombinationResult(combination, Status.INVALID, reason=combination.invalid))
+    context = combination.context
+    python = None
+    version = context.get("python_version")
+    if version is not None:
+        python = find_python(str(version))
+        if python is None:
+            reason = f"Python {version} is not installed"
+            return finish(CombinationResult(combination, Status.SKIPPED, reason=reason))
+    server = None
+    if context.get("database") == "postgresql":
+        try:
+            if postgres is None:
+                raise PostgresUnavailable("no PostgreSQL server was given")
+            server = postgres()
+        except PostgresUnavailable as exc:
+            return finish(CombinationResult(combination, Status.SKIPPED, reason=str(exc)))
+    if cancellation is not None:
+        cancellation.check()
+
+    emit(CombinationStarted(combination))
+    started = time.perf_counter()
+    steps: list[GateResult] = []
+    extra: dict[str, str] = {}
+    render_started = time.perf_counter()
+    try:
+        name = str(context.get("project_name") or "project")
+        target = workdir / combination.id / name
+        with _RENDER_LOCK:
+            create_project(
+                NewOptions(target=target, data=combination.data, source=source, git=False)
+            )
+        if server is not None:
+            extra["DATABASE_URL"] = server.create_database(_database_name(combination))
+    except Exception as exc:
+        message = "".join(traceback.format_exception_only(exc)).strip()
+        if isinstance(exc, ApiforgeError):
+            message = str(exc)
+        steps.append(GateResult(RENDER, False, time.perf_counter() - render_started, message, ""))
+    else:
+        steps.append(
+            GateResult(RENDER, True, time.perf_counter() - render_started, "", "copier copy")
+        )
+    emit(StepFinished(combination, steps[0]))
+    if steps[0].ok:
+        steps += gates_module.run_gates(
+            target,
+            env=project_env(extra, python=python),
+            gates=chosen,
+            on_result=lambda step: emit(StepFinished(combination, step)),
+            cancellation=cancellation,
+        )
+    ok = all(step.ok for step in steps) and len(steps) == len(chosen) + 1
+    status = Status.PASSED if ok else Status.FAILED
+    return finish(
+        CombinationResult(combination, status, tuple(steps), time.perf_counter() - started)
+    )
+
+
+def _database_name(combination: Combination) -> str:
+    return f"verify_{combination.id}_{secrets.token_hex(3)}"
+
+
+def _ignore(_event: Event) -> None:
+    return None
+
+
+# --- A whole matrix --------------------------------------------------------------
+
+
+class _LazyPostgres:
+    """One throwaway server for the whole run, started when a combination needs it."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._stack = ExitStack()
+        self._server: PostgresServer | None = None
+        self._error: PostgresUnavailable | None = None
+
+    def __call__(self) -> PostgresServer:
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._server is None:
+                try:
+                    self._server = self._stack.enter_context(throwaway_postgres())
+                except PostgresUnavailable as exc:
+                    self._error = exc
+                    raise
+            return self._server
+
+    def close(self) -> None:
+        with self._lock, suppress(Exception):
+            self._stack.close()
+
+
+def run_matrix(
+    matrix: Matrix,
+    source: TemplateSource,
+    workdir: Path,
+    *,
+    gates: Sequence[Gate] | None = None,
+    jobs: int = 1,
+    on_event: OnEvent | None = None,
+) -> list[CombinationResult]:
+    """Verify every combination of *matrix*, *jobs* at a time, in temporary folders.
+
+    Results come back in matrix order. The PostgreSQL server is stopped before
+    returning; on Ctrl-C the running commands are killed first and
+    :class:`Interrupted` is raised.
+    """
+    chosen = gates_module.GATES if gates is None else gates
+    check_tools(chosen)
+    cancellation = Cancellation()
+    postgres = _LazyPostgres()
+    executor = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="apiforge-verify")
+    results: dict[int, CombinationResult] = {}
+    try:
+        futures: dict[Future[CombinationResult], Combination] = {
+            executor.submit(
+                verify_combination,
+                combination,
+                source,
+                workdir,
+                gates=chosen,
+                postgres=postgres,
+                on_event=on_event,
+                cancellation=cancellation,
+            ): combination
+            for combination in matrix.combinations
+        }
+        for future in as_completed(futures):
+            results[futures[future].index] = future.result()
+    except KeyboardInterrupt:
+        cancellation.cancel()
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise Interrupted(_INTERRUPTED) from None
+    except BaseException:
+        cancellation.cancel()
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        postgres.close()
+    return [results[combination.index] for combination in matrix.combinations]
+
+
+def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyResult:
+    """Build the matrix of a template and verify every combination.
+
+    Bad input (an unknown --data key, an unknown matrix, a template that cannot
+    be read) raises :class:`UsageError` before anything runs.
+    """
+    emit = on_event or _ignore
+    chosen = tuple(gates_module.GATES if options.gates is None else options.gates)
+    started = time.perf_counter()
+    with ExitStack() as stack:
+        template = stack.enter_context(open_template(options.template))
+        pinned = check_answers(template.questions, options.data)
+        matrix = build_matrix(
+            template.questions,
+            options.matrix,
+            data=pinned,
+            env=template_environment(template.config),
+        )
+        if not matrix.valid:
+            reason = matrix.invalid[0].invalid if matrix.invalid else "no combination"
+            raise UsageError(f"The template accepts none of these combinations ({reason}).")
+        check_tools(chosen)
+        steps = (RENDER, *(gate.name for gate in chosen))
+        emit(Planned(template.name, matrix, steps))
+        workdir = Path(tempfile.mkdtemp(prefix="apiforge-verify-"))
+        if not options.keep:
+            stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        results = run_matrix(
+            matrix,
+            template.source,
+            workdir,
+            gates=chosen,
+            jobs=options.jobs,
+            on_event=emit,
+        )
+    return VerifyResult(
+        template=template.name,
+        matrix=matrix,
+        steps=steps,
+        results=tuple(results),
+        seconds=time.perf_counter() - started,
+        kept=workdir if options.keep else None,
+    )
