@@ -14,7 +14,12 @@ __all__ = ["check"]
 
 def check(
     project: Annotated[
-        Path, typer.Argument(help="The project to check (default: the current folder).")
+        Path,
+        typer.Argument(
+            metavar="PROJECT",
+            show_default=False,
+            help="The project to check (default: the current folder).",
+        ),
     ] = Path(),
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of text.")

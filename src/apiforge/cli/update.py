@@ -36,7 +36,12 @@ _OUTCOMES = {
 
 def update(
     project: Annotated[
-        Path, typer.Argument(help="The project to update (default: the current folder).")
+        Path,
+        typer.Argument(
+            metavar="PROJECT",
+            show_default=False,
+            help="The project to update (default: the current folder).",
+        ),
     ] = Path(),
     data: Annotated[
         list[str] | None,
