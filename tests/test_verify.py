@@ -325,3 +325,27 @@ def test_postgresql_combinations_get_a_database_on_one_throwaway_server(
     # The server is gone once verify returns.
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", url.port or 0)) != 0
+
+
+def test_find_python_skips_shims_that_do_not_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge.gates import find_python
+
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "python3.99"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.99: command not found' >&2\nexit 127\n")
+    real = tmp_path / "pyenv" / "versions" / "3.99.1" / "bin" / "python3.99"
+    real.parent.mkdir(parents=True)
+    real.write_text(f"#!/bin/sh\necho '3.99 {real}'\n")
+    for script in (shim, real):
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    find_python.cache_clear()
+    try:
+        assert find_python("3.99") == str(real)
+        assert find_python("3.98") is None
+    finally:
+        find_python.cache_clear()

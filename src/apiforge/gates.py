@@ -7,6 +7,7 @@ proves the template with exactly the commands a team would run.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -66,15 +67,56 @@ class GateResult:
     command: str
 
 
+@functools.cache
 def find_python(version: str) -> str | None:
-    """An interpreter for *version* ("3.12") on this machine, or None."""
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
+    """An interpreter for *version* ("3.12") on this machine, or None.
+
+    It looks on PATH, then in pyenv's versions (newest patch release first), and
+    only returns an interpreter that runs and reports that version: pyenv's shims
+    are on PATH for every installed version but fail for those pyenv has not
+    activated, and uv cannot use them.
+    """
+    candidates: list[Path] = []
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        candidates.append(Path(on_path))
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    for candidate in sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}")):
-        return str(candidate)
+    candidates += sorted(
+        pyenv_root.glob(f"versions/{version}.*/bin/python{version}"),
+        key=lambda path: _release(path.parent.parent.name),
+        reverse=True,
+    )
+    for candidate in candidates:
+        found = _interpreter(candidate, version)
+        if found:
+            return found
     return None
+
+
+def _release(name: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else -1 for part in name.split("."))
+
+
+_REPORT_VERSION = "import sys; print('%d.%d' % sys.version_info[:2], sys.executable)"
+
+
+def _interpreter(python: Path, version: str) -> str | None:
+    """The real executable behind *python* (a shim, a link) if it runs *version*."""
+    try:
+        completed = subprocess.run(
+            [str(python), "-c", _REPORT_VERSION],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+            cwd=Path.home(),
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    reported, _, executable = completed.stdout.strip().partition(" ")
+    if completed.returncode != 0 or reported != version:
+        return None
+    return executable or str(python)
 
 
 def project_env(

@@ -11,6 +11,7 @@ included.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -238,7 +239,7 @@ def _cloned(url: str) -> Iterator[Path]:
             capture_output=True,
             text=True,
             check=False,
-            env={**project_env(), "GIT_TERMINAL_PROMPT": "0"},
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         )
         if completed.returncode != 0:
             lines = completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"]

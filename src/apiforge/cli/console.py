@@ -17,7 +17,7 @@ from apiforge.errors import ApiforgeError
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["err_console", "handle_errors", "out", "state"]
+__all__ = ["err_console", "handle_errors", "out", "state", "wide_out"]
 
 
 class _State:
@@ -49,6 +49,21 @@ def out() -> Console:
     from rich.console import Console
 
     return Console(theme=_theme(), highlight=False, quiet=state.quiet)  # type: ignore[arg-type]
+
+
+def wide_out(width: int) -> Console:
+    """A console for results at least *width* wide, for logs that do not wrap."""
+    from rich.console import Console
+
+    console = out()
+    return Console(
+        file=console.file,
+        width=max(console.width, width),
+        theme=_theme(),  # type: ignore[arg-type]
+        highlight=False,
+        quiet=state.quiet,
+        color_system=console.color_system,  # type: ignore[arg-type]
+    )
 
 
 @cache

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apiforge.cli.console import handle_errors, out
+from apiforge.cli.console import handle_errors, out, wide_out
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -173,7 +173,7 @@ class _Progress:
             live.stop()
         elif self._rows:
             # A log does not wrap: print the whole table rather than squeeze it.
-            out().print(self.table(), width=max(out().width, _LOG_WIDTH))
+            wide_out(_LOG_WIDTH).print(self.table())
 
     def table(self) -> Table:
         from rich import box
