@@ -89,6 +89,15 @@ def test_a_broken_file_fails_naming_the_combination_and_the_gate(
     assert list(scratch.iterdir()) == []
 
 
+def test_the_same_failure_is_shown_once(fake_template: MakeTemplate) -> None:
+    template = fake_template({"app.py.jinja": "def broken(:\n"})
+    code, output = _verify("--template", str(template), "--matrix", "full")
+    assert code == 1
+    assert output.count("SyntaxError") == 1
+    assert "2 flavour=plain ci=gitlab: tests failed, with the same output as 1." in output
+    assert "3 flavour=spicy ci=github: tests failed, with the same output as 1." in output
+
+
 def test_a_broken_jinja_file_fails_at_render(fake_template: MakeTemplate) -> None:
     template = fake_template({"app.py.jinja": "FLAVOUR = {% if %}\n"})
     code, output = _verify("--template", str(template))

@@ -262,22 +262,31 @@ def _line(result: CombinationResult) -> str:
 
 
 def _print_failures(result: VerifyResult) -> None:
+    """Each failed step's output; output seen before is referred to, not repeated."""
+    import re
+
     from rich.markup import escape
     from rich.text import Text
 
     from apiforge.report import tail
 
+    shown: dict[tuple[str, str], int] = {}
     for outcome in result.results:
         failed = outcome.failed_step
         if failed is None:
             continue
         combination = outcome.combination
+        text = tail(failed.output, _FAILURE_LINES) or "(no output)"
+        # Projects live in folders named after their combination (c01, c02...).
+        key = (failed.name, re.sub(r"\bc\d{2,}\b", "c*", text))
+        title = f"✗ {combination.index} {escape(combination.label)}: {failed.name} failed"
         out().print()
-        out().rule(
-            f"[error]✗ {combination.index} {escape(combination.label)}: {failed.name} failed[/]",
-            align="left",
-        )
-        out().print(Text(tail(failed.output, _FAILURE_LINES) or "(no output)"))
+        if key in shown:
+            out().print(f"[error]{title}[/], with the same output as {shown[key]}.", soft_wrap=True)
+            continue
+        shown[key] = combination.index
+        out().rule(f"[error]{title}[/]", align="left")
+        out().print(Text(text))
 
 
 def _print_summary(result: VerifyResult) -> None:
