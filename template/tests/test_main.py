@@ -1,4 +1,5 @@
 import pytest
+from httpx import AsyncClient
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -29,3 +30,11 @@ async def test_lifespan_creates_the_first_superuser(
     assert total == 1
     assert users[0].email == "root@example.com"
     assert users[0].is_superuser
+
+
+async def test_openapi_schema(client: AsyncClient) -> None:
+    response = await client.get("/api/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/users", "/api/users/me", "/api/auth/token", "/api/health/ready"} <= set(paths)

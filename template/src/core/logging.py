@@ -20,8 +20,13 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    # Attributes every LogRecord has; anything else came in through `extra=`.
-    _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+    # Attributes every LogRecord has; anything else came in through `extra=`
+    # (uvicorn adds an ANSI-coloured copy of its message, which is dropped too).
+    _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {
+        "message",
+        "asctime",
+        "color_message",
+    }
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -54,3 +59,5 @@ def configure_logging(level: str) -> None:
         logger.propagate = True
     # The request-id middleware logs each request, with its id; uvicorn's line would repeat it.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # The development reloader reports every changed file, the SQLite database included.
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)

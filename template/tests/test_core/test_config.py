@@ -27,7 +27,7 @@ def test_valid_settings() -> None:
 def test_secret_key_is_required(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SECRET_KEY")
 
-    with pytest.raises(SettingsError, match="SECRET_KEY: Field required"):
+    with pytest.raises(SettingsError, match="SECRET_KEY: is required"):
         load_settings()
 
 

@@ -1,0 +1,42 @@
+"""The real session dependency (the other API tests replace it with a rolled-back one)."""
+
+from contextlib import asynccontextmanager
+
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import func, select
+
+from src.api.deps import get_db
+from src.db.models import User
+from src.db.session import SessionLocal
+from src.main import app
+
+
+@pytest.fixture
+def real_db(client: AsyncClient) -> AsyncClient:
+    app.dependency_overrides.pop(get_db)
+    return client
+
+
+async def test_session_serves_a_request(real_db: AsyncClient) -> None:
+    response = await real_db.get("/api/health/ready")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.usefixtures("engine")
+async def test_session_rolls_back_when_the_request_fails() -> None:
+    async def failing_request() -> None:
+        async with asynccontextmanager(get_db)() as session:
+            session.add(User(email="ghost@example.com", hashed_password="x"))
+            await session.flush()
+            raise RuntimeError("endpoint failed")
+
+    with pytest.raises(RuntimeError, match="endpoint failed"):
+        await failing_request()
+
+    async with SessionLocal() as check:
+        count = await check.scalar(
+            select(func.count()).select_from(User).where(User.email == "ghost@example.com")
+        )
+    assert count == 0
