@@ -20,10 +20,10 @@ async def test_lifespan_creates_the_first_superuser(
     factory = async_sessionmaker(
         bind=await session.connection(), join_transaction_mode="create_savepoint"
     )
-    monkeypatch.setattr(src.main, "get_settings", lambda: settings)
     monkeypatch.setattr(src.main, "SessionLocal", factory)
+    app = src.main.create_app(settings)
 
-    async with src.main.lifespan(src.main.app):
+    async with app.router.lifespan_context(app):
         pass
 
     users, total = await UserService(session).page(limit=10, offset=0)

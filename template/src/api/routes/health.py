@@ -1,4 +1,5 @@
 import asyncio
+import logging
 
 from fastapi import APIRouter
 from sqlalchemy import text
@@ -9,6 +10,8 @@ from src.core.exceptions import ServiceUnavailableError
 from src.schemas.common import ErrorResponse, HealthStatus
 
 READINESS_TIMEOUT_SECONDS = 5.0
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -29,5 +32,6 @@ async def readiness(session: SessionDep) -> HealthStatus:
         async with asyncio.timeout(READINESS_TIMEOUT_SECONDS):
             await session.execute(text("SELECT 1"))
     except (OSError, TimeoutError, SQLAlchemyError) as exc:
+        logger.warning("not ready: database check failed with %s", exc.__class__.__name__)
         raise ServiceUnavailableError("The database is not reachable.") from exc
     return HealthStatus()
