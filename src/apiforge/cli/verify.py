@@ -51,7 +51,8 @@ def verify(
         ),
     ] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", min=1, help="Combinations to verify at once.")
+        int,
+        typer.Option("--jobs", "-j", min=1, metavar="N", help="Combinations to verify at once."),
     ] = 1,
     report: Annotated[
         Path | None,
