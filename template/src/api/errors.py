@@ -55,9 +55,12 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 
 async def http_error_handler(request: Request, exc: HTTPException) -> JSONResponse:
-    status = HTTPStatus(exc.status_code)
-    code = status.phrase.lower().replace(" ", "_").replace("-", "_")
-    message = exc.detail if isinstance(exc.detail, str) else status.description
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:  # a status code the standard library does not name
+        phrase = "HTTP error"
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    message = exc.detail if isinstance(exc.detail, str) else phrase
     return error_response(request, exc.status_code, code, message, headers=exc.headers)
 
 
