@@ -254,7 +254,8 @@ class Report:
 @dataclass(frozen=True)
 class Completed:
     returncode: int
-    output: str
+    stdout: str
+    output: str  # stdout, then stderr
     seconds: float
 
 
@@ -283,13 +284,13 @@ def run(
         env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         text=True,
         errors="replace",
         start_new_session=True,
     )
     try:
-        output, _ = process.communicate(timeout=timeout)
+        stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process, signal.SIGKILL)
         process.wait()
@@ -299,9 +300,10 @@ def run(
         process.wait()
         raise
     seconds = time.perf_counter() - started
+    output = stdout + stderr
     if check and process.returncode != 0:
         raise BenchError(f"`{' '.join(command)}` failed ({process.returncode}):\n{tail(output)}")
-    return Completed(process.returncode, output, seconds)
+    return Completed(process.returncode, stdout, output, seconds)
 
 
 def tail(text: str, lines: int = 25) -> str:
@@ -555,8 +557,11 @@ async def seed() -> None:
 asyncio.run(seed())
 """
 
-# Serves the app with patches that settings cannot express, for --investigate only.
-PATCHED_SERVER = """
+# The scripts below serve on 127.0.0.1 with `python -c SCRIPT PORT LOOP HTTP [FLAGS]`
+# inside the generated project; --investigate uses them.
+
+# The generated service with changes that settings cannot express.
+PATCHED_SERVICE = """
 import asyncio
 import gc
 import sys
@@ -565,23 +570,108 @@ import uvicorn
 
 import src.db.session
 
-if "gate-off" in sys.argv[3:]:
+port, loop, http_parser, *flags = sys.argv[1:]
+if "gate-off" in flags:
     src.db.session.checkout_gate = asyncio.Semaphore(1_000_000)
+
 from src.main import app
 
-if "gc-freeze" in sys.argv[3:]:
+if "gc-freeze" in flags:
     gc.collect()
     gc.freeze()
-uvicorn.run(
-    app,
-    host="127.0.0.1",
-    port=int(sys.argv[1]),
-    access_log=False,
-    log_level="warning",
-    loop=sys.argv[2].split(",")[0],
-    http=sys.argv[2].split(",")[1],
-)
+uvicorn.run(app, host="127.0.0.1", port=int(port), access_log=False, log_level="warning",
+            loop=loop, http=http_parser)
 """
+
+# For scale: the same lookup in a minimal FastAPI app, through the ORM without a gate,
+# and through the raw driver. Both use the project's token decoding and settings.
+REFERENCE_ORM = """
+import sys
+import uuid
+from typing import Annotated
+
+import uvicorn
+from fastapi import Depends, FastAPI, Header, HTTPException
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from src.core.config import get_settings
+from src.core.security import decode_access_token
+from src.db.models import User
+from src.schemas.user import UserRead
+
+engine = create_async_engine(get_settings().database_url, pool_size=10, max_overflow=5)
+sessions = async_sessionmaker(engine, expire_on_commit=False)
+app = FastAPI()
+
+
+async def get_db():
+    async with sessions() as session:
+        yield session
+
+
+@app.get("/api/users/me")
+async def me(authorization: Annotated[str, Header()], session=Depends(get_db)) -> UserRead:
+    user_id = decode_access_token(authorization.removeprefix("Bearer "))
+    user = await session.get(User, user_id) if user_id else None
+    if user is None:
+        raise HTTPException(401)
+    return UserRead.model_validate(user)
+
+
+port, loop, http_parser = sys.argv[1:4]
+uvicorn.run(app, host="127.0.0.1", port=int(port), access_log=False, log_level="warning",
+            loop=loop, http=http_parser)
+"""
+
+REFERENCE_RAW = """
+import sys
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI, Header, HTTPException
+
+from src.core.config import get_settings
+from src.core.security import decode_access_token
+
+pools = []
+
+
+@asynccontextmanager
+async def lifespan(app):
+    dsn = get_settings().database_url.replace("postgresql+asyncpg://", "postgresql://")
+    pools.append(await asyncpg.create_pool(dsn, min_size=10, max_size=10))
+    yield
+    await pools[0].close()
+
+
+app = FastAPI(lifespan=lifespan)
+QUERY = (
+    "SELECT id, email, full_name, is_active, is_superuser, created_at, updated_at "
+    "FROM users WHERE id = $1"
+)
+
+
+@app.get("/api/users/me")
+async def me(authorization: Annotated[str, Header()]) -> dict[str, object]:
+    user_id = decode_access_token(authorization.removeprefix("Bearer "))
+    row = await pools[0].fetchrow(QUERY, user_id) if user_id else None
+    if row is None:
+        raise HTTPException(401)
+    return dict(row)
+
+
+port, loop, http_parser = sys.argv[1:4]
+uvicorn.run(app, host="127.0.0.1", port=int(port), access_log=False, log_level="warning",
+            loop=loop, http=http_parser)
+"""
+
+SCRIPTS = {
+    "patched": PATCHED_SERVICE,
+    "reference-orm": REFERENCE_ORM,
+    "reference-raw": REFERENCE_RAW,
+}
 
 
 @dataclass(frozen=True)
@@ -602,17 +692,22 @@ USERS_ME_TARGET = LoadTarget(min_rps=1_500, max_p99_ms=60)
 
 @dataclass(frozen=True)
 class ServerOptions:
-    """How the service is started: extra settings, event loop, HTTP parser, patches."""
+    """How the service is started: extra settings, event loop, HTTP parser, script.
+
+    Without a script it is the generated service under `uvicorn src.main:app`;
+    otherwise one of SCRIPTS, given *flags*.
+    """
 
     settings: Mapping[str, str] = field(default_factory=dict)
     loop: str = "auto"
     http: str = "auto"
-    patches: tuple[str, ...] = ()
+    script: str | None = None
+    flags: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, str]:
         described = {**self.settings, "loop": self.loop, "http": self.http}
-        if self.patches:
-            described["patches"] = ",".join(self.patches)
+        if self.script:
+            described["script"] = " ".join((self.script, *self.flags))
         return described
 
 
@@ -640,12 +735,12 @@ class Service:
 
     def _packages(self) -> set[str]:
         listed = run(
-            ["uv", "pip", "list", "--format", "json"],
+            ["uv", "pip", "list", "--format", "json", "--python", ".venv"],
             cwd=self.project,
             env=self.env(),
             timeout=120,
         )
-        return {package["name"].lower() for package in json.loads(listed.output)}
+        return {package["name"].lower() for package in json.loads(listed.stdout)}
 
     def prepare(self) -> None:
         """Migrate and insert USER_ROWS users: an admin, a user and the rest."""
@@ -672,26 +767,20 @@ class Service:
         return ServerOptions(loop=self.loop, http=self.http)
 
     @contextlib.contextmanager
-    def serve(self, options: ServerOptions) -> Iterator[str]:
-        """Start one uvicorn worker on 127.0.0.1; yield its base URL; stop it afterwards."""
+    def serve(
+        self, options: ServerOptions, *, probe: str = "/api/health", token: str | None = None
+    ) -> Iterator[str]:
+        """Start one uvicorn worker on 127.0.0.1; yield its base URL; stop it afterwards.
+
+        It is up once *probe* answers 200 (sent with *token*, if any).
+        """
         port = free_port()
-        if options.patches:
-            command = [
-                "uv",
-                "run",
-                "--no-sync",
-                "python",
-                "-c",
-                PATCHED_SERVER,
-                str(port),
-                f"{options.loop},{options.http}",
-                *options.patches,
-            ]
+        if options.script:
+            script = SCRIPTS[options.script]
+            command = ["python", "-c", script, str(port), options.loop, options.http]
+            command += options.flags
         else:
             command = [
-                "uv",
-                "run",
-                "--no-sync",
                 "uvicorn",
                 "src.main:app",
                 "--host",
@@ -711,7 +800,7 @@ class Service:
         log_path = self.ws.folder("server") / "server.log"
         with log_path.open("w", encoding="utf-8") as log:
             process = subprocess.Popen(
-                command,
+                ["uv", "run", "--no-sync", *command],
                 cwd=self.project,
                 env=self.env(options.settings),
                 stdin=subprocess.DEVNULL,
@@ -721,19 +810,19 @@ class Service:
             )
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_until_up(base, process, log_path)
+            wait_until_up(base + probe, token, process, log_path)
             yield base
         finally:
             stop(process)
 
 
-def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(url: str, token: str | None, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise BenchError(f"the service exited ({process.returncode}):\n{tail(log.read_text())}")
-        with contextlib.suppress(OSError):
-            status, _ = http("GET", f"{base}/api/health")
+        with contextlib.suppress(OSError, ValueError):
+            status, _ = http("GET", url, token=token)
             if status == 200:
                 return
         time.sleep(0.1)
@@ -838,7 +927,7 @@ def wrk(url: str, *, seconds: int, token: str | None) -> WrkRun:
         command += ["-H", f"Authorization: Bearer {token}"]
     load_average = os.getloadavg()[0]
     completed = run([*command, url], cwd=Path.cwd(), env=os.environ, timeout=seconds + 60)
-    return parse_wrk(completed.output, load_average)
+    return parse_wrk(completed.stdout, load_average)
 
 
 def load_endpoint(
@@ -905,36 +994,47 @@ class Variant:
     settings: Mapping[str, str] = field(default_factory=dict)
     loop: str | None = None
     http: str | None = None
-    patches: tuple[str, ...] = ()
+    script: str | None = None
+    flags: tuple[str, ...] = ()
 
 
-# Where the tail of `GET /api/users/me` on PostgreSQL comes from: one setting at a time.
+# Where the time of `GET /api/users/me` on PostgreSQL goes: one change at a time against
+# the defaults, then two reference apps doing the same lookup.
 VARIANTS = (
-    Variant("defaults (pool 10 + 5 overflow, gate 10, pre-ping)"),
-    Variant("gate off: 50 requests contend for the pool", patches=("gate-off",)),
-    Variant("gate 5", {"DB_MAX_CONCURRENCY": "5"}),
-    Variant("gate 3", {"DB_MAX_CONCURRENCY": "3"}),
-    Variant("pool 50, gate 50", {"DB_POOL_SIZE": "50", "DB_MAX_CONCURRENCY": "50"}),
-    Variant("no pre-ping", {"DB_POOL_PRE_PING": "false"}),
-    Variant("no pre-ping, gate 5", {"DB_POOL_PRE_PING": "false", "DB_MAX_CONCURRENCY": "5"}),
-    Variant("request log on (LOG_LEVEL=INFO)", {"LOG_LEVEL": "INFO"}),
-    Variant("asyncio loop and h11", loop="asyncio", http="h11"),
-    Variant("gc.freeze() after start-up", patches=("gc-freeze",)),
+    Variant("defaults: pool 10 + 5 overflow, gate 10, pre-ping"),
+    Variant("gate off: 50 requests contend for the pool", script="patched", flags=("gate-off",)),
+    Variant("DB_MAX_CONCURRENCY=5", {"DB_MAX_CONCURRENCY": "5"}),
+    Variant("DB_MAX_CONCURRENCY=2", {"DB_MAX_CONCURRENCY": "2"}),
+    Variant(
+        "DB_POOL_SIZE=50, DB_MAX_CONCURRENCY=50", {"DB_POOL_SIZE": "50", "DB_MAX_CONCURRENCY": "50"}
+    ),
+    Variant("DB_POOL_PRE_PING=false", {"DB_POOL_PRE_PING": "false"}),
+    Variant(
+        "DB_POOL_PRE_PING=false, DB_MAX_CONCURRENCY=5",
+        {"DB_POOL_PRE_PING": "false", "DB_MAX_CONCURRENCY": "5"},
+    ),
+    Variant("LOG_LEVEL=INFO (one log line per request)", {"LOG_LEVEL": "INFO"}),
+    Variant("asyncio loop and h11 instead of uvloop and httptools", loop="asyncio", http="h11"),
+    Variant("gc.freeze() after start-up", script="patched", flags=("gc-freeze",)),
+    Variant("reference: minimal FastAPI + SQLAlchemy ORM, no gate", script="reference-orm"),
+    Variant("reference: minimal FastAPI + raw asyncpg pool of 10", script="reference-raw"),
 )
 
 
 def bench_variants(service: Service, plan: Plan, report: Report) -> None:
-    section("Where the PostgreSQL tail comes from: GET /api/users/me under variants")
+    section("GET /api/users/me on PostgreSQL: one change at a time")
     endpoint = next(endpoint for endpoint in ENDPOINTS if endpoint.key == "users_me")
+    with service.serve(service.default_options()) as base:
+        tokens = sign_in(base)
     for variant in VARIANTS:
         options = ServerOptions(
             settings=variant.settings,
             loop=variant.loop or service.loop,
             http=variant.http or service.http,
-            patches=variant.patches,
+            script=variant.script,
+            flags=variant.flags,
         )
-        with service.serve(options) as base:
-            tokens = sign_in(base)
+        with service.serve(options, probe=endpoint.path, token=tokens[USER_EMAIL]) as base:
             runs = load_endpoint(base, endpoint, tokens, plan)
         load = Load(
             "investigate.postgresql.users_me",
@@ -1130,6 +1230,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="also load GET /api/users/me on PostgreSQL under varied settings",
     )
     parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="measure only this part (repeatable): cli, new, green (time to green), "
+        "suite (generated tests), load",
+    )
+    parser.add_argument(
         "--json",
         type=Path,
         metavar="PATH",
@@ -1138,30 +1245,66 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+PARTS = ("cli", "new", "green", "suite", "load")
+
+
 def bench_postgres(
-    ws: Workspace, plan: Plan, report: Report, *, load: bool, investigate: bool
+    ws: Workspace, plan: Plan, report: Report, parts: set[str], *, investigate: bool
 ) -> None:
     with throwaway_postgres() as server:
         project = create(ws, "postgresql")
-        # The suite creates and uses "suite_test" on the same server.
-        suite = {"DATABASE_URL": server.url("suite")}
-        bench_suite(ws, plan, report, project, "postgresql", suite)
-        if load:
+        if "suite" in parts:
+            # The suite creates and uses "suite_test" on the same server.
+            suite = {"DATABASE_URL": server.url("suite")}
+            bench_suite(ws, plan, report, project, "postgresql", suite)
+        if "load" in parts:
             service = Service(ws, project, "postgresql", server.create_database("bench"))
             bench_service(service, plan, report)
             if investigate:
                 bench_variants(service, plan, report)
 
 
+def bench_all(
+    ws: Workspace, plan: Plan, report: Report, parts: set[str], *, postgres: bool, investigate: bool
+) -> None:
+    if "cli" in parts:
+        with attempt(report, "CLI latency"):
+            bench_cli(ws, plan, report)
+    if "new" in parts:
+        with attempt(report, "apiforge new"):
+            bench_new(ws, plan, report)
+    sqlite_project: Path | None = None
+    if "green" in parts:
+        with attempt(report, "time to green"):
+            sqlite_project = bench_time_to_green(ws, plan, report)
+    if not parts & {"suite", "load"}:
+        return
+    if sqlite_project is None:
+        with attempt(report, "generating the SQLite project"):
+            sqlite_project = create(ws, "sqlite")
+    if sqlite_project is not None and "suite" in parts:
+        with attempt(report, "generated suite on SQLite"):
+            bench_suite(ws, plan, report, sqlite_project, "sqlite")
+    if sqlite_project is not None and "load" in parts:
+        with attempt(report, "load on SQLite"):
+            url = f"sqlite+aiosqlite:///{ws.folder('db') / 'bench.db'}"
+            bench_service(Service(ws, sqlite_project, "sqlite", url), plan, report)
+    if postgres:
+        with attempt(report, "PostgreSQL figures"):
+            bench_postgres(ws, plan, report, parts, investigate=investigate)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
     output: Path = args.json or RESULTS / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
-    load = not args.skip_load and ensure_wrk()
+    parts = set(args.only or PARTS)
     report = Report(plan, machine())
     if args.skip_load:
+        parts.discard("load")
         report.skipped.append("load figures: --skip-load")
-    elif not load:
+    elif "load" in parts and not ensure_wrk():
+        parts.discard("load")
         report.skipped.append("load figures: wrk is not installed (apt-get install wrk)")
     if args.skip_postgres:
         report.skipped.append("PostgreSQL figures: --skip-postgres")
@@ -1172,23 +1315,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             ws = Workspace(Path(tmp))
             if ws.python is None:
                 progress(f"Python {DEFAULT_PYTHON} not found; uv picks the interpreter")
-            with attempt(report, "CLI latency"):
-                bench_cli(ws, plan, report)
-            with attempt(report, "apiforge new"):
-                bench_new(ws, plan, report)
-            sqlite_project = None
-            with attempt(report, "time to green"):
-                sqlite_project = bench_time_to_green(ws, plan, report)
-            if sqlite_project is not None:
-                with attempt(report, "generated suite on SQLite"):
-                    bench_suite(ws, plan, report, sqlite_project, "sqlite")
-                if load:
-                    with attempt(report, "load on SQLite"):
-                        url = f"sqlite+aiosqlite:///{ws.folder('db') / 'bench.db'}"
-                        bench_service(Service(ws, sqlite_project, "sqlite", url), plan, report)
-            if not args.skip_postgres:
-                with attempt(report, "PostgreSQL figures"):
-                    bench_postgres(ws, plan, report, load=load, investigate=args.investigate)
+            bench_all(
+                ws,
+                plan,
+                report,
+                parts,
+                postgres=not args.skip_postgres,
+                investigate=args.investigate,
+            )
         complete = True
     except KeyboardInterrupt:
         errors.print("[yellow]Interrupted; the results so far are kept.[/]")
