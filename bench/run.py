@@ -67,6 +67,10 @@ class BenchError(Exception):
 
 # --- What a run does ------------------------------------------------------------
 
+# cli: --help/--version latency; new: `apiforge new`; green: time to green;
+# suite: the generated test suite; load: the service under wrk, and login latency.
+PARTS = ("cli", "new", "green", "suite", "load")
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -117,6 +121,7 @@ class Timing:
     limit: float | None = None
     note: str = ""
     details: list[dict[str, float]] = field(default_factory=list)
+    load_average: float = field(default_factory=lambda: os.getloadavg()[0])
 
     @property
     def median(self) -> float:
@@ -142,6 +147,7 @@ class Timing:
             "passed": self.passed,
             "note": self.note or None,
             "details": self.details or None,
+            "load_average": self.load_average,
         }
 
 
@@ -1080,6 +1086,20 @@ def first_line(command: Sequence[str]) -> str | None:
     return lines[0] if lines else None
 
 
+def python_loop_ms() -> float:
+    """Milliseconds for a fixed pure-Python loop (median of 5).
+
+    Taken at the start and at the end of a run: it compares machines, and shows when
+    the machine got slower during the run because something else was using it.
+    """
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(number * number for number in range(300_000))
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 1)
+
+
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "cpu": platform.processor() or platform.machine(),
@@ -1094,6 +1114,7 @@ def machine() -> dict[str, Any]:
         "wrk": first_line(["wrk", "--version"]) if shutil.which("wrk") else None,
         "postgresql": None,
         "load_average": os.getloadavg()[0],
+        "python_loop_ms": python_loop_ms(),
     }
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -1155,6 +1176,11 @@ def print_tables(report: Report) -> None:
     console.print(
         f"\n[bold]apiforge {info['apiforge']}[/] ({info['commit']}) on {info['cpu']}, "
         f"{info['cores']} cores, {info['memory_gib']} GiB, {info['os']}, {info['python']}"
+    )
+    console.print(
+        f"Pure-Python loop {info['python_loop_ms']} ms at the start, "
+        f"{info.get('python_loop_ms_end')} ms at the end; load average "
+        f"{info['load_average']:.2f} at the start, {info.get('load_average_end', 0):.2f} at the end"
     )
     if report.timings:
         table = Table(title="Timings (median of the runs)")
@@ -1245,9 +1271,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-PARTS = ("cli", "new", "green", "suite", "load")
-
-
 def bench_postgres(
     ws: Workspace, plan: Plan, report: Report, parts: set[str], *, investigate: bool
 ) -> None:
@@ -1327,6 +1350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         errors.print("[yellow]Interrupted; the results so far are kept.[/]")
     finally:
+        report.machine["python_loop_ms_end"] = python_loop_ms()
+        report.machine["load_average_end"] = os.getloadavg()[0]
         print_tables(report)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(report.to_json(complete=complete), indent=2) + "\n")
