@@ -150,3 +150,36 @@ def load_questions(template_dir: Path) -> list[Question]:
             )
         )
     return questions
+
+
+def describe_default(question: Question) -> str:
+    """How a question's default reads in help and docs."""
+    if question.name == "project_name":
+        return "the folder's name"
+    default = question.default
+    if default is None or default == "":
+        return "none"
+    if isinstance(default, bool):
+        return "yes" if default else "no"
+    text = str(default)
+    return "derived" if "{{" in text else text
+
+
+def questions_markdown(questions: list[Question]) -> str:
+    """The Markdown table of the questions a user answers, as the README shows it."""
+    lines = [
+        "| question | choices | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for question in questions:
+        if not question.asked:
+            continue
+        choices = ", ".join(f"`{choice}`" for choice in question.choices)
+        default = describe_default(question)
+        shown = (
+            f"`{default}`"
+            if question.choices or default not in {"none", "the folder's name"}
+            else default
+        )
+        lines.append(f"| `{question.name}` | {choices} | {shown} | {question.help} |")
+    return "\n".join(lines)

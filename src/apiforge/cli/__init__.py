@@ -42,9 +42,10 @@ def main(
 ) -> None:
     """Scaffold production-grade FastAPI services and keep them current."""
     state.verbose = verbose
+    state.quiet = False
 
 
-app.command("new")(new.new)
+app.command("new", cls=new.NewCommand)(new.new)
 app.command("update")(update.update)
 app.command("check")(check.check)
 app.command("verify")(verify.verify)

@@ -43,12 +43,18 @@ def _theme() -> object:
     )
 
 
-@cache
 def out() -> Console:
-    """The console for results."""
+    """The console for results (silent under --quiet)."""
+    console = _out()
+    console.quiet = state.quiet
+    return console
+
+
+@cache
+def _out() -> Console:
     from rich.console import Console
 
-    return Console(theme=_theme(), highlight=False, quiet=state.quiet)  # type: ignore[arg-type]
+    return Console(theme=_theme(), highlight=False)  # type: ignore[arg-type]
 
 
 def wide_out(width: int) -> Console:

@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
+from typer.core import TyperCommand
 
-from apiforge.cli.console import handle_errors, out
+from apiforge.cli.console import handle_errors, out, state
 
-__all__ = ["new"]
+if TYPE_CHECKING:
+    from rich.status import Status
+    from typer._click import Context, HelpFormatter
+
+__all__ = ["NewCommand", "new"]
+
+
+class NewCommand(TyperCommand):
+    """`apiforge new`, whose help lists the template's questions from copier.yml."""
+
+    def format_epilog(self, ctx: Context, formatter: HelpFormatter) -> None:
+        from apiforge.template_source import (
+            bundled_template_dir,
+            describe_default,
+            load_questions,
+        )
+
+        rows = []
+        for question in load_questions(bundled_template_dir()):
+            if not question.asked:
+                continue
+            details = [question.help]
+            if question.choices:
+                details.append(f"choices: {', '.join(question.choices)}")
+            details.append(f"default: {describe_default(question)}")
+            rows.append((question.name, "; ".join(details)))
+        with formatter.section("Questions (answer with --data KEY=VALUE)"):
+            formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
 
 
 def _interactive(yes: bool) -> bool:
@@ -56,6 +86,9 @@ def new(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List the files it would write; write nothing.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but errors (for scripts).")
+    ] = False,
 ) -> None:
     """Generate a new FastAPI service in PATH.
 
@@ -88,20 +121,21 @@ def new(
             install=install,
             dry_run=dry_run,
         )
-        with out().status("Rendering the template…") as status:
-
-            def progress(step: str) -> None:
-                labels = {"render": "Rendering…", "git": "Committing…", "install": "uv sync…"}
-                status.update(labels.get(step, step))
-
-            if options.interactive:
-                status.stop()
-            result = create_project(options, progress=None if options.interactive else progress)
+        state.quiet = quiet
+        steps = _StepPrinter()
+        if options.interactive:
+            result = create_project(options, progress=steps)
+        else:
+            with out().status("Rendering the template…") as status:
+                steps.status = status
+                result = create_project(options, progress=steps)
+        steps.finish()
 
     if dry_run:
         _print_tree(result.path, result.files)
         out().print(f"[muted]Dry run: {len(result.files)} files; nothing was written.[/]")
         return
+    _print_summary(result.answers)
     out().print(
         f"[success]Created[/] [path]{result.path}[/] ({len(result.files)} files"
         f"{', git repository' if result.git else ''}{', installed' if result.installed else ''})."
@@ -116,6 +150,41 @@ def new(
         out().print("  # set DATABASE_URL in .env to your PostgreSQL server")
     out().print("  uv run pytest")
     out().print("  uv run fastapi dev src/main.py")
+
+
+class _StepPrinter:
+    """Shows each step of `new` as it runs, and a check mark with its time when done."""
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "render": "Rendered the template",
+        "git": "Made the first commit",
+        "install": "Installed with uv sync",
+    }
+
+    def __init__(self) -> None:
+        self.status: Status | None = None
+        self.current: tuple[str, float] | None = None
+
+    def __call__(self, step: str) -> None:
+        self.finish()
+        self.current = (step, time.perf_counter())
+        if self.status is not None:
+            self.status.update(f"{self.LABELS.get(step, step)}…")
+
+    def finish(self) -> None:
+        if self.current is None:
+            return
+        step, started = self.current
+        seconds = time.perf_counter() - started
+        out().print(f"[success]✓[/] {self.LABELS.get(step, step)} [muted]{seconds:.1f} s[/]")
+        self.current = None
+
+
+def _print_summary(answers: dict[str, Any]) -> None:
+    shown = {key: value for key, value in answers.items() if not isinstance(value, list | dict)}
+    width = max((len(key) for key in shown), default=0)
+    for key, value in shown.items():
+        out().print(f"  [muted]{key:<{width}}[/]  {value}")
 
 
 def _print_tree(root: Path, files: list[str]) -> None:
