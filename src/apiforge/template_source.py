@@ -17,17 +17,15 @@ from typing import Any
 from apiforge.errors import UsageError
 
 __all__ = [
-    "BUNDLED",
     "Question",
     "bundled_template_dir",
     "choice_value",
+    "describe_default",
     "load_config",
     "load_questions",
+    "questions_markdown",
     "staged_template",
 ]
-
-BUNDLED = "apiforge"
-"""The template source recorded for projects rendered from the bundled template."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
