@@ -147,6 +147,7 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
     """
     step = progress or (lambda _message: None)
     target = options.target.expanduser().absolute()
+    _check_target(target)
     data = dict(options.data)
     questions = _template_questions(options.source)
     if questions is None or any(question.name == "project_name" for question in questions):
@@ -155,11 +156,16 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
         data["project_name"] = name
     if questions is not None:
         data = check_answers(questions, data)
-    _check_target(target)
 
     # Stage beside the target (same file system, so the final move is a rename).
     anchor = None if options.dry_run else _nearest_existing(target.parent)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.apiforge-", dir=anchor))
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.apiforge-", dir=anchor))
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write to {anchor or 'the temporary folder'} ({exc.strerror}); "
+            "choose a folder you can write to."
+        ) from None
     staging = scratch / target.name
     try:
         step("render")
@@ -183,6 +189,9 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
         staging.rename(target)
     except KeyboardInterrupt:
         raise Interrupted("Interrupted; nothing was written.") from None
+    except OSError as exc:
+        message = f"Could not write {target} ({exc.strerror}); nothing was written."
+        raise UserError(message) from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     if options.install:
