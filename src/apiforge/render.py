@@ -18,7 +18,7 @@ from apiforge import __version__
 from apiforge.errors import UsageError, UserError
 from apiforge.template_source import bundled_template_dir, staged_template
 
-__all__ = ["BUNDLED_SOURCE", "TemplateSource", "render_template"]
+__all__ = ["BUNDLED_SOURCE", "TemplateSource", "record_bundled_source", "render_template"]
 
 BUNDLED_SOURCE = "https://github.com/apiforge/apiforge.git"
 """What projects rendered from apiforge's own template record as their source.
@@ -111,7 +111,7 @@ def render_template(
         except CopierError as exc:
             raise UserError(f"The template could not be rendered: {_one_line(exc)}") from exc
     if source.is_bundled:
-        _record_bundled_source(dest)
+        record_bundled_source(dest, __version__)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -119,8 +119,8 @@ def _one_line(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _record_bundled_source(dest: Path) -> None:
-    """Point the answers file at apiforge's template repository and version."""
+def record_bundled_source(dest: Path, version: str) -> None:
+    """Point the answers file at apiforge's template repository and *version*."""
     answers = dest / ".copier-answers.yml"
     if not answers.is_file():
         return
@@ -128,5 +128,5 @@ def _record_bundled_source(dest: Path) -> None:
     kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
     header = [line for line in kept if line.startswith("#")]
     body = [line for line in kept if not line.startswith("#")]
-    record = [f"_commit: v{__version__}", f"_src_path: {BUNDLED_SOURCE}"]
+    record = [f"_commit: v{version.removeprefix('v')}", f"_src_path: {BUNDLED_SOURCE}"]
     answers.write_text("\n".join([*header, *record, *body]) + "\n", encoding="utf-8")

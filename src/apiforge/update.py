@@ -43,7 +43,11 @@ from apiforge.project import (
     read_project,
     version_text,
 )
-from apiforge.render import BUNDLED_SOURCE, TemplateSource, render_template
+from apiforge.render import (
+    TemplateSource,
+    record_bundled_source,
+    render_template,
+)
 from apiforge.template_source import Question, load_questions, staged_template
 
 __all__ = [
@@ -169,15 +173,7 @@ def render_installed(installed: Installed, dest: Path, answers: Mapping[str, Any
     """
     with staged_template(installed.folder) as staged:
         render_template(TemplateSource(str(staged)), dest, data=answers, defaults=True)
-    answers_file = dest / ANSWERS_FILE
-    if not answers_file.is_file():
-        return
-    lines = answers_file.read_text(encoding="utf-8").splitlines()
-    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
-    header = [line for line in kept if line.startswith("#")]
-    body = [line for line in kept if not line.startswith("#")]
-    record = [f"_commit: v{version_text(installed.version)}", f"_src_path: {BUNDLED_SOURCE}"]
-    answers_file.write_text("\n".join([*header, *record, *body]) + "\n", encoding="utf-8")
+    record_bundled_source(dest, version_text(installed.version))
 
 
 def _questions(project: Project, installed: Installed) -> list[Question] | None:
