@@ -133,6 +133,9 @@ def project_env(
         if key not in {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "UV_PYTHON"}
     }
     env["UV_PYTHON_DOWNLOADS"] = "never"
+    # Byte-compile once at install: every later gate starts Python several times, and
+    # where PYTHONDONTWRITEBYTECODE is set each start would compile FastAPI afresh.
+    env.setdefault("UV_COMPILE_BYTECODE", "1")
     env.pop("DATABASE_URL", None)
     env.pop("TEST_DATABASE_URL", None)
     if python:
