@@ -36,7 +36,9 @@ def test_help_does_not_import_copier_or_jinja() -> None:
     code = (
         "import sys\n"
         "from apiforge.cli import app\n"
-        "for command in ([], ['new'], ['update'], ['check'], ['verify']):\n"
+        "commands = [[], ['new'], ['update'], ['check'], ['verify'], ['add'], ['add', 'resource']]"
+        "\n"
+        "for command in commands:\n"
         "    try:\n        app([*command, '--help'])\n    except SystemExit:\n        pass\n"
         "print(sorted(m for m in ('copier', 'jinja2', 'rich') if m in sys.modules))"
     )

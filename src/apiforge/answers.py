@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from apiforge.errors import UsageError
-from apiforge.template_source import Question
+from apiforge.template_source import MANAGED_ANSWERS, Question
 
-__all__ = ["check_answers", "parse_data", "read_data_file"]
+__all__ = ["check_answers", "managed_defaults", "parse_data", "read_data_file"]
 
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
@@ -75,9 +75,14 @@ def check_answers(questions: Iterable[Question], data: Mapping[str, Any]) -> dic
     message lists what is valid.
     """
     by_name = {question.name: question for question in questions if question.asked}
+    for key in data:
+        if key in by_name and by_name[key].managed:
+            raise UsageError(
+                f"{key} is managed by `{MANAGED_ANSWERS[key]}`; it cannot be given as an answer."
+            )
     unknown = sorted(set(data) - set(by_name))
     if unknown:
-        valid = ", ".join(sorted(by_name))
+        valid = ", ".join(sorted(set(by_name) - set(MANAGED_ANSWERS)))
         raise UsageError(f"Unknown answer {', '.join(unknown)}; valid keys are: {valid}.")
     checked: dict[str, Any] = {}
     for key, value in data.items():
@@ -87,3 +92,12 @@ def check_answers(questions: Iterable[Question], data: Mapping[str, Any]) -> dic
             raise UsageError(f"{key} must be one of {', '.join(question.choices)}; got {value!r}.")
         checked[key] = cast
     return checked
+
+
+def managed_defaults(questions: Iterable[Question]) -> dict[str, Any]:
+    """The defaults of the managed answers a template has, so they are never asked."""
+    return {
+        question.name: question.default
+        for question in questions
+        if question.managed and question.asked
+    }

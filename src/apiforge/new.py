@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from apiforge import __version__
-from apiforge.answers import check_answers
+from apiforge.answers import check_answers, managed_defaults
 from apiforge.errors import Interrupted, UsageError, UserError
 from apiforge.git import Git
 from apiforge.names import check_project_name
@@ -155,7 +155,7 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
         check_project_name(name)
         data["project_name"] = name
     if questions is not None:
-        data = check_answers(questions, data)
+        data = {**check_answers(questions, data), **managed_defaults(questions)}
 
     # Stage beside the target (same file system, so the final move is a rename).
     anchor = None if options.dry_run else _nearest_existing(target.parent)

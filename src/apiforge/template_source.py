@@ -17,6 +17,7 @@ from typing import Any
 from apiforge.errors import UsageError
 
 __all__ = [
+    "MANAGED_ANSWERS",
     "Question",
     "bundled_template_dir",
     "choice_value",
@@ -26,6 +27,13 @@ __all__ = [
     "questions_markdown",
     "staged_template",
 ]
+
+MANAGED_ANSWERS: Mapping[str, str] = {"resources": "apiforge add resource"}
+"""Answers apiforge keeps itself, with the command that changes each.
+
+They are recorded like any other answer, but never asked, listed or taken from
+--data: only their command writes them, after checking them.
+"""
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -75,6 +83,11 @@ class Question:
     asked: bool
     spec: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """The question's entry in copier.yml as written (``when``, ``validator``, ...)."""
+
+    @property
+    def managed(self) -> bool:
+        """Kept by an apiforge command (see `MANAGED_ANSWERS`), not answered by users."""
+        return self.name in MANAGED_ANSWERS
 
     @property
     def choice_text(self) -> str:
@@ -170,7 +183,7 @@ def questions_markdown(questions: list[Question]) -> str:
         "| --- | --- | --- | --- |",
     ]
     for question in questions:
-        if not question.asked:
+        if not question.asked or question.managed:
             continue
         choices = ", ".join(f"`{choice}`" for choice in question.choices)
         default = describe_default(question)

@@ -112,6 +112,11 @@ class UpdateOptions:
     preview: bool = False
     installed: Installed | None = None
     """The template to update bundled projects to; the one shipped with apiforge by default."""
+    managed: Mapping[str, Any] = field(default_factory=dict)
+    """Answers apiforge manages itself (see `MANAGED_ANSWERS`), already checked by their
+    command; they are set as given."""
+    message: str | None = None
+    """What the commits say; by default the template version and the changed answers."""
 
 
 @dataclass
@@ -190,6 +195,7 @@ class _Plan:
     current: str
     target: str
     changed_answers: dict[str, Any]
+    message: str | None = None
 
 
 def _render(project: Project, installed: Installed, answers: Mapping[str, Any], dest: Path) -> str:
@@ -346,11 +352,15 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
             _check_clean(git)
         _template_tip(git)
         answers, changed = _answers(project, installed, options.data)
+        for key, value in options.managed.items():
+            if project.answers.get(key) != value:
+                changed[key] = value
+            answers[key] = value
         with tempfile.TemporaryDirectory(prefix="apiforge-update-") as tmp:
             step("render")
             rendered = Path(tmp) / project.root.name
             target = _render(project, installed, answers, rendered)
-            plan = _Plan(_label(project.commit), target, changed)
+            plan = _Plan(_label(project.commit), target, changed, options.message)
             if not options.preview:
                 return _apply(git, project.root, rendered, plan, step, preview=False)
             step("preview")
@@ -433,6 +443,8 @@ def _check_in_the_way(git: Git, root: Path, tip: str, new_tip: str, head: str) -
 
 
 def _template_message(plan: _Plan) -> str:
+    if plan.message is not None:
+        return f"apiforge template {plan.target}: {plan.message}"
     message = f"apiforge template {plan.target}"
     if plan.changed_answers:
         pairs = ", ".join(f"{key}={value}" for key, value in plan.changed_answers.items())
@@ -441,6 +453,8 @@ def _template_message(plan: _Plan) -> str:
 
 
 def _merge_message(plan: _Plan) -> str:
+    if plan.message is not None:
+        return plan.message
     if plan.current == plan.target:
         message = f"Update answers of apiforge template {plan.target}"
     else:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from apiforge import __version__
-from apiforge.cli import check, new, update, verify
+from apiforge.cli import add, check, new, update, verify
 from apiforge.cli.console import state
 
 __all__ = ["app"]
@@ -49,3 +49,4 @@ app.command("new", cls=new.NewCommand)(new.new)
 app.command("update")(update.update)
 app.command("check")(check.check)
 app.command("verify")(verify.verify)
+app.add_typer(add.app, name="add")

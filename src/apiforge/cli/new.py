@@ -31,7 +31,7 @@ class NewCommand(TyperCommand):
 
         rows = []
         for question in load_questions(bundled_template_dir()):
-            if not question.asked:
+            if not question.asked or question.managed:
                 continue
             details = [question.help]
             if question.choices:

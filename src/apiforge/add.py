@@ -1,0 +1,247 @@
+"""`apiforge add resource`: a CRUD slice, as an update with one more answer.
+
+The template renders one slice (model, repository, schemas, service, routes,
+migration and tests) per resource recorded in the project's `resources` answer.
+Adding a resource checks everything first, then runs `apiforge update` with the
+resource appended to that answer: the new files arrive through the template
+branch and one merge commit, a failure is rolled back, and
+``apiforge update --undo`` takes the resource out again. Because the resources
+are answers, every later update renders them with the newer template.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from apiforge.errors import ApiforgeError, UsageError
+from apiforge.project import Installed, NotAProjectError, Project, installed_template, read_project
+from apiforge.resources import (
+    RESOURCES_ANSWER,
+    Resource,
+    make_resource,
+    parse_fields,
+    read_resources,
+    slice_paths,
+)
+from apiforge.update import Outcome, UpdateOptions, UpdateResult, undo_update, update_project
+
+__all__ = ["AddOptions", "AddResult", "add_resource", "migration_head"]
+
+Progress = Callable[[str], None]
+
+MIGRATIONS = Path("alembic") / "versions"
+
+
+@dataclass
+class AddOptions:
+    """What `apiforge add resource` was asked to do."""
+
+    name: str
+    fields: Sequence[str]
+    """The ``--field`` specs, as typed."""
+    project: Path = Path()
+    owned: bool = False
+    plural: str | None = None
+    installed: Installed | None = None
+    """The template of bundled projects; the one shipped with apiforge by default."""
+
+
+@dataclass
+class AddResult:
+    project: Path
+    resource: Resource
+    added: list[str]
+    """The files the resource brought."""
+    changed: list[str]
+    """Files of the project the template changed to take the resource in."""
+    update: UpdateResult
+
+
+def migration_head(project: Path) -> str | None:
+    """The revision the project's Alembic migrations end in; None when there are none.
+
+    It reads ``revision`` and ``down_revision`` from `alembic/versions/*.py`
+    without importing them. Several heads are refused: the new migration could
+    follow only one of them.
+    """
+    revisions: dict[str, str] = {}
+    parents: set[str] = set()
+    for path in sorted((project / MIGRATIONS).glob("*.py")):
+        ids = _revision_ids(path)
+        if ids is None:
+            continue
+        revision, down = ids
+        if revision in revisions:
+            raise UsageError(
+                f"Two migrations have the revision {revision} ({revisions[revision]} and "
+                f"{path.name}); give one of them a new id first."
+            )
+        revisions[revision] = path.name
+        parents.update(down)
+    heads = sorted(set(revisions) - parents)
+    if not revisions:
+        return None
+    if len(heads) != 1:
+        shown = ", ".join(heads) if heads else "none (the revisions form a loop)"
+        raise UsageError(
+            f"The migrations in {MIGRATIONS.as_posix()} have {len(heads) or 'no'} heads "
+            f"({shown}); join them with `uv run alembic merge heads` and commit, then add "
+            "the resource."
+        )
+    return heads[0]
+
+
+def _revision_ids(path: Path) -> tuple[str, list[str]] | None:
+    """``revision`` and the ``down_revision`` ids of one migration file, or None."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        raise UsageError(f"Cannot read the migration {path.name}: {exc}".splitlines()[0]) from exc
+    values: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in {"revision", "down_revision"}:
+            try:
+                values[target.id] = ast.literal_eval(value)
+            except ValueError:
+                raise UsageError(
+                    f"The migration {path.name} sets {target.id} to something other than a "
+                    "plain string; apiforge cannot follow it."
+                ) from None
+    revision = values.get("revision")
+    if revision is None:
+        return None
+    down = values.get("down_revision")
+    if down is None:
+        downs: list[str] = []
+    elif isinstance(down, str):
+        downs = [down]
+    elif isinstance(down, (tuple, list)):
+        downs = [str(item) for item in down]
+    else:
+        downs = [str(down)]
+    return str(revision), downs
+
+
+def _existing(project: Project) -> list[Resource]:
+    try:
+        return read_resources(project.answers)
+    except ValueError as exc:
+        raise NotAProjectError(
+            f"The {RESOURCES_ANSWER} answer in .copier-answers.yml is broken ({exc}); "
+            "restore it with `git checkout -- .copier-answers.yml`."
+        ) from None
+
+
+def _check_template(project: Project, installed: Installed) -> None:
+    """The template must have the resources question, and the project be on its version."""
+    from apiforge.template_source import load_questions
+
+    if project.is_bundled:
+        folder: Path | None = installed.folder
+    else:
+        location = Path(project.template_location())
+        folder = location if location.is_dir() else None
+    if folder is not None:
+        names = {question.name for question in load_questions(folder)}
+        if RESOURCES_ANSWER not in names:
+            raise UsageError(
+                f"The template of {project.root.name} has no {RESOURCES_ANSWER} question, so it "
+                "cannot render resources; apiforge add resource needs apiforge's template "
+                "(or a fork of it)."
+            )
+    if project.is_bundled:
+        _check_bundled_version(project, installed)
+    elif project.commit is not None:
+        from apiforge.check import check_project
+
+        if check_project(project.root).behind:
+            raise UsageError(
+                f"{project.root.name} is behind its template; run `apiforge update` first, "
+                "then add the resource."
+            )
+
+
+def _check_bundled_version(project: Project, installed: Installed) -> None:
+    from apiforge.project import parse_version
+
+    current, latest = project.version, parse_version(installed.version)
+    if current is not None and current < latest:
+        raise UsageError(
+            f"{project.root.name} is on apiforge template {current}, older than this "
+            f"apiforge's {latest}; run `apiforge update` first, then add the resource."
+        )
+
+
+def _check_paths(project: Project, resource: Resource) -> None:
+    in_the_way = [path for path in slice_paths(resource) if (project.root / path).exists()]
+    if in_the_way:
+        more = f" and {len(in_the_way) - 1} more" if len(in_the_way) > 1 else ""
+        raise UsageError(
+            f"{in_the_way[0]}{more} already exists; choose another name for the resource "
+            "or move the file away."
+        )
+
+
+def add_resource(options: AddOptions, progress: Progress | None = None) -> AddResult:
+    """Add a resource to the project at ``options.project``, all or nothing.
+
+    Every check runs before anything is written: a refused resource leaves the
+    project (files and git) exactly as it was. Raises :class:`UsageError` for a
+    refusal and :class:`apiforge.update.UpdateConflict` when the project's own
+    edits to a shared file (the router or model registry) conflict with the
+    template's; then the merge is left to resolve, or to undo with
+    ``apiforge update --undo``.
+    """
+    step = progress or (lambda _step: None)
+    step("check")
+    fields = parse_fields(options.fields)
+    project = read_project(options.project)
+    installed = options.installed or installed_template()
+    existing = _existing(project)
+    if any(item.name == options.name for item in existing):
+        raise UsageError(f"{project.root.name} has a resource {options.name} already.")
+    resource = make_resource(
+        options.name, fields, owned=options.owned, plural=options.plural, existing=existing
+    )
+    _check_template(project, installed)
+    resource = replace(resource, down_revision=migration_head(project.root))
+    _check_paths(project, resource)
+
+    answer = [item.as_answer() for item in existing] + [resource.as_answer()]
+    update = update_project(
+        UpdateOptions(
+            project=project.root,
+            installed=installed,
+            managed={RESOURCES_ANSWER: answer},
+            message=f"Add the {resource.name} resource (apiforge add resource)",
+        ),
+        progress=step,
+    )
+    if not any(item.name == resource.name for item in _existing(read_project(project.root))):
+        _undo_quietly(project.root)
+        raise UsageError(
+            f"The template of {project.root.name} did not record the resource; nothing was "
+            "added. Is it a template that renders resources?"
+        )
+    added = update.having(Outcome.ADDED)
+    changed = update.having(Outcome.UPDATED, Outcome.MERGED)
+    return AddResult(project.root, resource, added, changed, update)
+
+
+def _undo_quietly(root: Path) -> None:
+    try:
+        undo_update(root)
+    except ApiforgeError as exc:
+        raise UsageError(
+            f"The template of {root.name} did not record the resource, and undoing the "
+            f"update failed ({exc}); run `apiforge update --undo`."
+        ) from exc

@@ -1,0 +1,145 @@
+"""`apiforge add resource NAME`: options in, one call to the core, Rich output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from apiforge.cli.console import handle_errors, out
+
+if TYPE_CHECKING:
+    from apiforge.add import AddResult
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Add to a generated project.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_STEPS = {
+    "check": "Checking the project…",
+    "render": "Rendering the template with the new resource…",
+    "template": "Committing the template branch…",
+    "merge": "Merging…",
+}
+
+
+@app.command("resource")
+def resource(
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME",
+            show_default=False,
+            help="The resource, singular and snake_case: product, order_item.",
+        ),
+    ],
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            "-f",
+            metavar="SPEC",
+            show_default=False,
+            help="A field as NAME:TYPE[:LENGTH][:MODIFIER...] (repeatable; see below).",
+        ),
+    ] = None,
+    owned: Annotated[
+        bool,
+        typer.Option(
+            "--owned",
+            help="Rows belong to the user who creates them; nobody else can see or change them.",
+        ),
+    ] = False,
+    plural: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PLURAL",
+            show_default=False,
+            help="The plural, when the English rules get it wrong (default: derived).",
+        ),
+    ] = None,
+    path: Annotated[
+        Path,
+        typer.Option(
+            "--path",
+            "-p",
+            metavar="PROJECT",
+            show_default=False,
+            help="The project (default: the current folder).",
+        ),
+    ] = Path(),
+) -> None:
+    """Add a resource: model, migration, schemas, repository, service, routes and tests.
+
+    Routes under /api/<plural>: list (with limit and offset), read, create,
+    partial update and delete, all for signed-in users. The resource is
+    recorded in the project's answers, so `apiforge update` keeps it current;
+    the change is one merge commit (`apiforge update --undo` takes it back).
+
+    \b
+    Field types:
+      str        short text, 255 characters unless given: title:str:80
+      text       long text (up to 10,000 characters)
+      int        whole number (32-bit)
+      float      floating-point number
+      decimal    exact number with 2 decimal places (money)
+      bool       true or false
+      date       calendar date
+      datetime   date and time with time zone
+      uuid       UUID
+    \b
+    Modifiers:
+      optional   may be null; also a trailing ? on the name or type: note:text?
+      unique     no two rows share the value (per owner with --owned)
+      index      indexed for lookups
+    \b
+    Examples:
+      apiforge add resource product -f name:str -f price:decimal -f in_stock:bool
+      apiforge add resource note --owned -f title:str:120 -f body:text? -f pinned:bool
+      apiforge add resource category -f slug:str:64:unique -f description:text:optional
+    """
+    from apiforge.add import AddOptions, add_resource
+
+    with handle_errors():
+        options = AddOptions(
+            name=name, fields=field or [], project=path, owned=owned, plural=plural
+        )
+        with out().status(_STEPS["check"]) as status:
+            result = add_resource(
+                options, progress=lambda step: status.update(_STEPS.get(step, step))
+            )
+    _report(result)
+
+
+def _report(result: AddResult) -> None:
+    resource = result.resource
+    console = out()
+    owned = ", owned by users" if resource.owned else ""
+    console.print(
+        f"[success]Added[/] the resource [bold]{resource.name}[/]{owned} to "
+        f"[path]{result.project.name}[/]: {resource.url}",
+        soft_wrap=True,
+    )
+    fields = ", ".join(field.spec for field in resource.fields)
+    console.print(f"Fields: {fields}", soft_wrap=True, markup=False)
+    for path in result.added:
+        console.print(f"  [success]added[/]    {path}", soft_wrap=True)
+    for path in result.changed:
+        console.print(f"  [success]updated[/]  {path}", soft_wrap=True)
+    console.print("[muted]One merge commit; undo it with `apiforge update --undo`.[/]")
+    console.print("\nNext steps:")
+    try:
+        shown = result.project.relative_to(Path.cwd())
+    except ValueError:
+        shown = result.project
+    if str(shown) != ".":
+        console.print(f"  cd {shown}", soft_wrap=True)
+    console.print("  uv run alembic upgrade head")
+    console.print("  uv run pytest")
+    console.print(f"  uv run fastapi dev src/main.py   # then {resource.url}", soft_wrap=True)

@@ -1,0 +1,647 @@
+"""Resources of a generated service: field specs, names and their forms, the answer.
+
+A resource is recorded in the project's answers (the `resources` question of the
+template) with everything the template needs to render its slice: the names in
+every form, the fields, whether it belongs to a user, and the ids of its Alembic
+migration. This module turns what a user types (``order_item``,
+``title:str:120?``) into that record, and refuses anything that would not render
+a working slice, with one line saying why.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from apiforge.errors import UsageError
+
+__all__ = [
+    "FIELD_TYPES",
+    "MODIFIERS",
+    "RESOURCES_ANSWER",
+    "Field",
+    "Resource",
+    "class_name_of",
+    "looks_plural",
+    "make_resource",
+    "parse_field",
+    "parse_fields",
+    "pluralize",
+    "read_resources",
+    "slice_paths",
+]
+
+RESOURCES_ANSWER = "resources"
+"""The template question whose answer lists the project's resources."""
+
+FIELD_TYPES: Mapping[str, str] = {
+    "str": "short text, 255 characters unless given (str:80)",
+    "text": "long text (up to 10,000 characters)",
+    "int": "whole number (32-bit)",
+    "float": "floating-point number",
+    "decimal": "exact number with 2 decimal places (money)",
+    "bool": "true or false",
+    "date": "calendar date",
+    "datetime": "date and time with time zone",
+    "uuid": "UUID",
+}
+"""The field types, with how `apiforge add resource --help` describes them."""
+
+MODIFIERS: Mapping[str, str] = {
+    "optional": "may be null (also: a trailing ? on the name or type)",
+    "unique": "no two rows share the value (per owner with --owned)",
+    "index": "indexed for lookups",
+}
+
+DEFAULT_STR_LENGTH = 255
+MAX_STR_LENGTH = 10_000
+MAX_NAME_LENGTH = 24
+"""Longest resource name; longer names would not fit the generated code's lines."""
+MAX_PLURAL_LENGTH = 27
+MAX_FIELD_NAME_LENGTH = 30
+MAX_IDENTIFIER_LENGTH = 63
+"""PostgreSQL's limit on table, index and constraint names."""
+
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_TWO_DIGITS = re.compile(r"[0-9]{2}")
+
+# Module and table names the generated service already uses, as a resource's name
+# (models, repositories, services, schemas, service tests) or plural (routes, API
+# tests, tables, URLs under /api).
+_RESERVED_NAMES = frozenset(
+    {
+        "auth",
+        "base",
+        "common",
+        "refresh_token",
+        "user",
+    }
+)
+_RESERVED_PLURALS = frozenset(
+    {
+        "alembic_version",
+        "api",
+        "auth",
+        "deps",
+        "docs",
+        "errors",
+        "health",
+        "openapi",
+        "refresh_tokens",
+        "users",
+    }
+)
+# Words that would be confusing as a resource even where no file clashes.
+_RESERVED_WORDS = frozenset(
+    {"api", "app", "apiforge", "alembic", "db", "main", "src", "test", "tests", "token", "tokens"}
+)
+
+# Names imported by the modules of a slice: a resource's class must not shadow them.
+# tests/test_resources.py checks this list against the rendered files.
+_TAKEN_CLASS_NAMES = frozenset(
+    {
+        "APIRouter",
+        "Annotated",
+        "Any",
+        "AsyncClient",
+        "AsyncSession",
+        "AwareDatetime",
+        "Base",
+        "BaseModel",
+        "Boolean",
+        "ConfigDict",
+        "ConflictError",
+        "CurrentUser",
+        "Date",
+        "Decimal",
+        "Double",
+        "ErrorResponse",
+        "Field",
+        "ForeignKey",
+        "Integer",
+        "Mapped",
+        "Mapping",
+        "NotFoundError",
+        "Numeric",
+        "Page",
+        "Query",
+        "RefreshToken",
+        "Select",
+        "Sequence",
+        "SessionDep",
+        "String",
+        "Text",
+        "TimestampMixin",
+        "UTCDateTime",
+        "UniqueConstraint",
+        "User",
+        "Uuid",
+    }
+)
+
+# Field names the slice uses itself, that SQLAlchemy or Pydantic keep for themselves, or
+# that would shadow a name a model or schema class body refers to.
+_RESERVED_FIELDS = frozenset(
+    {
+        "id",
+        "owner",
+        "owner_id",
+        "created_at",
+        "updated_at",
+        "metadata",
+        "registry",
+        "bool",
+        "bytes",
+        "classmethod",
+        "date",
+        "datetime",
+        "dict",
+        "field_validator",
+        "float",
+        "int",
+        "list",
+        "mapped_column",
+        "object",
+        "str",
+        "uuid",
+        # BaseModel's own attributes
+        "construct",
+        "copy",
+        "from_orm",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+    }
+)
+
+# --- Plurals ------------------------------------------------------------------
+
+_IRREGULAR = {
+    "analysis": "analyses",
+    "axis": "axes",
+    "calf": "calves",
+    "child": "children",
+    "foot": "feet",
+    "goose": "geese",
+    "half": "halves",
+    "knife": "knives",
+    "leaf": "leaves",
+    "life": "lives",
+    "loaf": "loaves",
+    "man": "men",
+    "matrix": "matrices",
+    "mouse": "mice",
+    "ox": "oxen",
+    "person": "people",
+    "quiz": "quizzes",
+    "self": "selves",
+    "shelf": "shelves",
+    "thief": "thieves",
+    "tooth": "teeth",
+    "vertex": "vertices",
+    "wife": "wives",
+    "wolf": "wolves",
+    "woman": "women",
+}
+_UNCOUNTABLE = frozenset(
+    {
+        "data",
+        "deer",
+        "equipment",
+        "feedback",
+        "fish",
+        "information",
+        "media",
+        "metadata",
+        "money",
+        "news",
+        "series",
+        "sheep",
+        "software",
+        "species",
+        "staff",
+    }
+)
+_O_ES = frozenset({"echo", "embargo", "hero", "potato", "tomato", "torpedo", "veto"})
+# Singular words ending in "s" that the checks for plural names must let through.
+_SINGULAR_S = frozenset(
+    {"alias", "atlas", "bias", "canvas", "chaos", "cosmos", "gas", "kudos", "lens", "yes"}
+)
+# Nouns ending in "ie", whose plural ends in "ies" but not for a "y".
+_IE_NOUNS = frozenset(
+    {"brownie", "calorie", "cookie", "die", "genie", "lie", "movie", "pie", "rookie", "selfie"}
+    | {"smoothie", "tie", "zombie"}
+)
+
+
+def _plural_word(word: str) -> str:
+    if word in _UNCOUNTABLE:
+        return word
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word.endswith("sis"):
+        return word[:-2] + "es"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word in _O_ES:
+        return word + "es"
+    return word + "s"
+
+
+def pluralize(name: str) -> str:
+    """The plural of a snake_case name: the last word takes the English plural.
+
+    ``category`` → ``categories``, ``box`` → ``boxes``, ``order_item`` →
+    ``order_items``, ``person`` → ``people``.
+    """
+    head, sep, last = name.rpartition("_")
+    return f"{head}{sep}{_plural_word(last)}"
+
+
+def looks_plural(name: str) -> str | None:
+    """If *name* looks like a plural, a guess at its singular; else None."""
+    last = name.rpartition("_")[2]
+    if last in _UNCOUNTABLE or last in _SINGULAR_S:
+        return None
+    for singular, plural in _IRREGULAR.items():
+        if last == plural and plural != singular:
+            return name[: -len(plural)] + singular
+    if not last.endswith("s") or last.endswith(("ss", "us", "is")):
+        return None
+    if last.endswith("ies") and len(last) > 4 and last[:-1] not in _IE_NOUNS:
+        return name[:-3] + "y"
+    stem = last[:-2]
+    if last.endswith("es") and (
+        stem.endswith(("ss", "x", "z", "ch", "sh"))
+        or (stem.endswith("us") and not stem.endswith(("ous", "aus")))
+        or stem in _O_ES
+    ):
+        return name[:-2]
+    return name[:-1]
+
+
+def class_name_of(name: str) -> str:
+    """``order_item`` → ``OrderItem``."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def _snake_hint(text: str) -> str | None:
+    """The snake_case spelling of ``OrderItem``, ``order-item`` or ``Order Item``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text.strip())
+    snake = re.sub(r"[-\s]+", "_", spaced).lower()
+    return snake if _SNAKE.match(snake) and snake != text else None
+
+
+# --- Fields -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a resource."""
+
+    name: str
+    type: str
+    length: int | None = None
+    """Maximum length of a ``str`` field; None for other types."""
+    nullable: bool = False
+    unique: bool = False
+    index: bool = False
+
+    def as_answer(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "length": self.length,
+            "nullable": self.nullable,
+            "unique": self.unique,
+            "index": self.index,
+        }
+
+    @property
+    def spec(self) -> str:
+        """The field as `--field` takes it: ``title:str:80:unique?``."""
+        parts = [self.name, self.type]
+        if self.type == "str" and self.length != DEFAULT_STR_LENGTH:
+            parts.append(str(self.length))
+        parts += [flag for flag in ("unique", "index") if getattr(self, flag)]
+        return ":".join(parts) + ("?" if self.nullable else "")
+
+
+def _check_field_name(name: str, spec: str) -> None:
+    if not name:
+        raise UsageError(f"The field {spec!r} has no name; write NAME:TYPE, e.g. title:str.")
+    if not _SNAKE.match(name):
+        hint = _snake_hint(name)
+        also = f" (did you mean {hint}?)" if hint else ""
+        raise UsageError(
+            f"The field name {name!r} is not snake_case{also}: use lowercase letters, digits "
+            "and single underscores, starting with a letter."
+        )
+    if keyword.iskeyword(name):
+        raise UsageError(f"The field name {name!r} is a Python keyword; choose another name.")
+    if len(name) > MAX_FIELD_NAME_LENGTH:
+        raise UsageError(
+            f"The field name {name!r} is longer than {MAX_FIELD_NAME_LENGTH} characters."
+        )
+    if name in _RESERVED_FIELDS or name.startswith("model_"):
+        raise UsageError(
+            f"The field name {name!r} is reserved (the resource, SQLAlchemy or Pydantic "
+            "use it already); choose another name."
+        )
+
+
+def _unknown(kind: str, word: str, valid: Iterable[str], spec: str) -> UsageError:
+    return UsageError(
+        f"Unknown {kind} {word!r} in --field {spec}; valid {kind}s: {', '.join(valid)}."
+    )
+
+
+def parse_field(spec: str) -> Field:
+    """Parse one ``--field`` value: ``NAME:TYPE[:LENGTH][:MODIFIER...]``.
+
+    ``title`` alone is a ``str``; a ``?`` after the name or the type, or the
+    modifier ``optional``, makes the field nullable.
+    """
+    text = spec.strip()
+    parts = [part.strip() for part in text.split(":")]
+    name, nullable = parts[0], False
+    if name.endswith("?"):
+        name, nullable = name[:-1], True
+    _check_field_name(name, spec)
+    kind = parts[1] if len(parts) > 1 else "str"
+    if kind.endswith("?"):
+        kind, nullable = kind[:-1], True
+    if kind not in FIELD_TYPES:
+        raise _unknown("type", kind, FIELD_TYPES, spec)
+    length: int | None = DEFAULT_STR_LENGTH if kind == "str" else None
+    flags: set[str] = set()
+    for part in parts[2:]:
+        word = part
+        if word.endswith("?"):
+            word, nullable = word[:-1], True
+        if word.isdigit():
+            if kind != "str":
+                raise UsageError(
+                    f"Only str fields take a length; --field {spec} gives {word} to a {kind}."
+                )
+            length = int(word)
+            if not 1 <= length <= MAX_STR_LENGTH:
+                raise UsageError(
+                    f"The length of {name} must be between 1 and {MAX_STR_LENGTH:,} "
+                    "(use text for longer values)."
+                )
+        elif word == "optional":
+            nullable = True
+        elif word in MODIFIERS:
+            flags.add(word)
+        else:
+            raise _unknown("modifier", word, MODIFIERS, spec)
+    if kind == "bool" and "unique" in flags:
+        raise UsageError(f"The bool field {name} cannot be unique (it has only two values).")
+    return Field(name, kind, length, nullable, "unique" in flags, "index" in flags)
+
+
+def parse_fields(specs: Sequence[str]) -> list[Field]:
+    """Parse every ``--field``; at least one, no name twice."""
+    if not specs:
+        raise UsageError("Give the resource at least one field, e.g. --field title:str.")
+    fields = [parse_field(spec) for spec in specs]
+    seen: set[str] = set()
+    for field in fields:
+        if field.name in seen:
+            raise UsageError(f"The field {field.name} is given twice.")
+        seen.add(field.name)
+    return fields
+
+
+# --- Resources ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource as the template renders it, and as the answers file records it."""
+
+    name: str
+    """Singular, snake_case: module names (``order_item``)."""
+    plural: str
+    """Route module, table and URL (``order_items``)."""
+    class_name: str
+    table: str
+    path: str
+    """The router's prefix under /api (``/order-items``)."""
+    fields: tuple[Field, ...]
+    owned: bool
+    revision: str
+    """The Alembic revision of the migration that creates the table."""
+    down_revision: str | None
+
+    def as_answer(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "plural": self.plural,
+            "class_name": self.class_name,
+            "table": self.table,
+            "path": self.path,
+            "owned": self.owned,
+            "revision": self.revision,
+            "down_revision": self.down_revision,
+            "fields": [field.as_answer() for field in self.fields],
+        }
+
+    @classmethod
+    def from_answer(cls, answer: Any) -> Resource:
+        """Read one recorded resource; a malformed record raises ValueError."""
+        if not isinstance(answer, Mapping):
+            raise ValueError("a resource is not a mapping")
+        try:
+            fields = tuple(
+                Field(
+                    name=str(field["name"]),
+                    type=str(field["type"]),
+                    length=None if field.get("length") is None else int(field["length"]),
+                    nullable=bool(field.get("nullable", False)),
+                    unique=bool(field.get("unique", False)),
+                    index=bool(field.get("index", False)),
+                )
+                for field in answer["fields"]
+            )
+            down = answer.get("down_revision")
+            return cls(
+                name=str(answer["name"]),
+                plural=str(answer["plural"]),
+                class_name=str(answer["class_name"]),
+                table=str(answer["table"]),
+                path=str(answer["path"]),
+                fields=fields,
+                owned=bool(answer.get("owned", False)),
+                revision=str(answer["revision"]),
+                down_revision=None if down is None else str(down),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"a resource lacks {exc}") from None
+
+    @property
+    def url(self) -> str:
+        return f"/api{self.path}"
+
+    @property
+    def unique_fields(self) -> list[str]:
+        return [field.name for field in self.fields if field.unique]
+
+
+def read_resources(answers: Mapping[str, Any]) -> list[Resource]:
+    """The resources a project's answers record (none when the answer is missing)."""
+    recorded = answers.get(RESOURCES_ANSWER)
+    if recorded is None:
+        return []
+    if not isinstance(recorded, list):
+        raise ValueError("the resources answer is not a list")
+    return [Resource.from_answer(item) for item in recorded]
+
+
+def _check_name(name: str, *, what: str = "resource name") -> None:
+    if not name:
+        raise UsageError(f"The {what} is empty.")
+    if not _SNAKE.match(name):
+        hint = _snake_hint(name)
+        also = f" (did you mean {hint}?)" if hint else ""
+        raise UsageError(
+            f"The {what} {name!r} is not snake_case{also}: use lowercase letters, digits "
+            "and single underscores, starting with a letter."
+        )
+    if _TWO_DIGITS.search(name):
+        raise UsageError(
+            f"The {what} {name!r} has a number of two or more digits; use at most one digit "
+            "in a row (generated imports are sorted, and ruff sorts numbers differently)."
+        )
+    if keyword.iskeyword(name):
+        raise UsageError(f"The {what} {name!r} is a Python keyword; choose another name.")
+
+
+def _reserved(name: str, plural: str) -> bool:
+    return (
+        name in _RESERVED_NAMES
+        or plural in _RESERVED_PLURALS
+        or name in _RESERVED_PLURALS
+        or plural in _RESERVED_NAMES
+        or name in _RESERVED_WORDS
+        or plural in _RESERVED_WORDS
+    )
+
+
+def make_resource(
+    name: str,
+    fields: Sequence[Field],
+    *,
+    owned: bool = False,
+    plural: str | None = None,
+    existing: Sequence[Resource] = (),
+    down_revision: str | None = None,
+    revision: str | None = None,
+) -> Resource:
+    """Check *name* (and *plural*, when given) and build the resource.
+
+    Refuses invalid or reserved names, plural-looking names without an explicit
+    plural, and names, classes or tables an *existing* resource already has.
+    """
+    _check_name(name)
+    if len(name) > MAX_NAME_LENGTH:
+        raise UsageError(f"The resource name {name!r} is longer than {MAX_NAME_LENGTH} characters.")
+    if plural is None:
+        singular = looks_plural(name)
+        if singular is not None and singular != name:
+            raise UsageError(
+                f"The resource name {name!r} looks plural; name it in the singular "
+                f"({singular}), or give --plural if {name} is singular."
+            )
+        plural = pluralize(name)
+    else:
+        _check_name(plural, what="plural")
+    if len(plural) > MAX_PLURAL_LENGTH:
+        raise UsageError(f"The plural {plural!r} is longer than {MAX_PLURAL_LENGTH} characters.")
+    class_name = class_name_of(name)
+    if _reserved(name, plural) or class_name in _TAKEN_CLASS_NAMES:
+        raise UsageError(
+            f"The resource name {name!r} is reserved (the service has a module, table or "
+            "URL of that name already); choose another name."
+        )
+    if class_name.isupper():
+        raise UsageError(
+            f"The resource name {name!r} makes the class name {class_name}, which reads as a "
+            "constant; choose a longer name."
+        )
+    for other in existing:
+        clash = {name, plural} & {other.name, other.plural}
+        if clash or other.class_name == class_name or other.table == plural:
+            raise UsageError(
+                f"The project has a resource {other.name} already"
+                + (f" (its names clash with {name})" if other.name != name else "")
+                + "; choose another name."
+            )
+    resource = Resource(
+        name=name,
+        plural=plural,
+        class_name=class_name,
+        table=plural,
+        path="/" + plural.replace("_", "-"),
+        fields=tuple(fields),
+        owned=owned,
+        revision=revision or new_revision({item.revision for item in existing}),
+        down_revision=down_revision,
+    )
+    _check_identifiers(resource)
+    return resource
+
+
+def new_revision(taken: Iterable[str] = ()) -> str:
+    """A fresh Alembic revision id (12 hex digits, as `alembic revision` makes them)."""
+    used = set(taken)
+    while True:
+        revision = uuid.uuid4().hex[-12:]
+        if revision not in used:
+            return revision
+
+
+def _check_identifiers(resource: Resource) -> None:
+    """Index and constraint names must fit PostgreSQL's 63 characters (it cuts longer ones)."""
+    table = resource.table
+    names = [f"pk_{table}"]
+    if resource.owned:
+        names += [f"fk_{table}_owner_id_users", f"ix_{table}_owner_id"]
+    for field in resource.fields:
+        if field.index:
+            names.append(f"ix_{table}_{field.name}")
+        if field.unique:
+            names.append(f"uq_{table}_{field.name}")
+    too_long = [name for name in names if len(name) > MAX_IDENTIFIER_LENGTH]
+    if too_long:
+        raise UsageError(
+            f"The database name {too_long[0]} would be longer than {MAX_IDENTIFIER_LENGTH} "
+            "characters; shorten the resource or field name."
+        )
+
+
+def slice_paths(resource: Resource) -> list[str]:
+    """The files the template renders for *resource*, relative to the project."""
+    name, plural = resource.name, resource.plural
+    return [
+        f"src/db/models/{name}.py",
+        f"src/db/repositories/{name}.py",
+        f"src/schemas/{name}.py",
+        f"src/services/{name}.py",
+        f"src/api/routes/{plural}.py",
+        f"alembic/versions/{resource.revision}_create_{resource.table}.py",
+        f"tests/test_api/test_{plural}.py",
+        f"tests/test_services/test_{name}.py",
+    ]
