@@ -38,3 +38,20 @@ async def test_openapi_schema(client: AsyncClient) -> None:
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {"/api/users", "/api/users/me", "/api/auth/token", "/api/health/ready"} <= set(paths)
+
+
+async def test_documented_errors_use_the_error_shape(client: AsyncClient) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+    error_schema = {"$ref": "#/components/schemas/ErrorResponse"}
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            name = f"{method.upper()} {path}"
+            responses = operation["responses"]
+            errors = {code: body for code, body in responses.items() if int(code) >= 400}
+            for body in errors.values():
+                assert body["content"]["application/json"]["schema"] == error_schema, name
+            if operation.get("security"):
+                assert "401" in errors, name
+            if "requestBody" in operation:
+                assert "422" in errors, name

@@ -10,12 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from src.api.middleware import REQUEST_ID_HEADER, request_id_of
 from src.core.exceptions import AppError, ConflictError, ServiceUnavailableError
 from src.schemas.common import ErrorBody, ErrorResponse
 
 logger = logging.getLogger(__name__)
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 def error_response(
@@ -61,7 +64,24 @@ async def http_error_handler(request: Request, exc: HTTPException) -> JSONRespon
         phrase = "HTTP error"
     code = phrase.lower().replace(" ", "_").replace("-", "_")
     message = exc.detail if isinstance(exc.detail, str) else phrase
-    return error_response(request, exc.status_code, code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(request, exc.status_code, code, message, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path supports.
+
+    Starlette names only the methods of the first route whose path matched, but `GET` and
+    `POST /api/users` are two routes, and `Allow` must list the methods of both.
+    """
+    allowed = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 async def integrity_error_handler(request: Request, exc: IntegrityError) -> JSONResponse:

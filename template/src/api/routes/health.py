@@ -6,8 +6,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from src.api.deps import SessionDep
+from src.api.responses import error_responses
 from src.core.exceptions import ServiceUnavailableError
-from src.schemas.common import ErrorResponse, HealthStatus
+from src.schemas.common import HealthStatus
 
 READINESS_TIMEOUT_SECONDS = 5.0
 
@@ -22,10 +23,7 @@ async def liveness() -> HealthStatus:
     return HealthStatus()
 
 
-@router.get(
-    "/ready",
-    responses={503: {"model": ErrorResponse, "description": "Database unreachable"}},
-)
+@router.get("/ready", responses=error_responses(503))
 async def readiness(session: SessionDep) -> HealthStatus:
     """Ready to serve: the database answers `SELECT 1`."""
     try:
