@@ -3,6 +3,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from src.db.models.user import EMAIL_MAX_LENGTH
+from src.schemas.common import NO_CONTROL_CHARACTERS
 from src.schemas.user import PASSWORD_MAX_LENGTH
 
 REFRESH_TOKEN_MAX_LENGTH = 256
@@ -11,8 +12,8 @@ REFRESH_TOKEN_MAX_LENGTH = 256
 class LoginForm(BaseModel):
     """OAuth2 password grant, sent as a form (`username` is the email)."""
 
-    grant_type: Literal["password"] | None = None
-    username: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
+    grant_type: Literal["password"] = "password"
+    username: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS)
     password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
 

@@ -2,6 +2,10 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
+# Text without control characters: PostgreSQL refuses NUL in text columns, and line breaks
+# or terminal escapes have no place in names, which end up in logs and user interfaces.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+
 
 class ErrorBody(BaseModel):
     code: str

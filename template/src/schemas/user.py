@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from src.db.models.user import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
+from src.schemas.common import NO_CONTROL_CHARACTERS
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -12,7 +13,13 @@ PASSWORD_MAX_LENGTH = 128
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(str.lower)]
 Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 FullName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=FULL_NAME_MAX_LENGTH)
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=1,
+        max_length=FULL_NAME_MAX_LENGTH,
+        pattern=NO_CONTROL_CHARACTERS,
+    ),
 ]
 
 

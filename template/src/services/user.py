@@ -1,5 +1,6 @@
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -7,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from src.core.exceptions import ConflictError, NotFoundError
 from src.core.security import hash_password
 from src.db.models import User
-from src.db.repositories import UserRepository
+from src.db.repositories import RefreshTokenRepository, UserRepository
 from src.schemas.user import UserCreate, UserUpdate
 
 EMAIL_TAKEN = "A user with this email already exists."
@@ -16,6 +17,7 @@ EMAIL_TAKEN = "A user with this email already exists."
 class UserService:
     def __init__(self, session: AsyncSession) -> None:
         self.users = UserRepository(session)
+        self.refresh_tokens = RefreshTokenRepository(session)
 
     async def register(self, data: UserCreate, *, is_superuser: bool = False) -> User:
         if await self.users.get_by_email(data.email) is not None:
@@ -44,6 +46,8 @@ class UserService:
             user.email = data.email
         if data.password is not None:
             user.hashed_password = await hash_password(data.password)
+            # Sessions opened with the old password end; access tokens expire on their own.
+            await self.refresh_tokens.revoke_all_for_user(user.id, now=datetime.now(UTC))
         if "full_name" in data.model_fields_set:
             user.full_name = data.full_name
         return await self.users.save(user)

@@ -1,7 +1,7 @@
 import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.core.config import get_settings
 from src.core.security import create_access_token, hash_refresh_token
 from src.db.models import RefreshToken, User
+from src.services import auth as auth_service
+from src.services import user as user_service
 from tests.conftest import PASSWORD
 
 
@@ -22,9 +24,9 @@ async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> di
     return tokens
 
 
-def sign(claims: dict[str, object], key: str | None = None) -> str:
+def sign(claims: dict[str, object], key: str | None = None, algorithm: str = "HS256") -> str:
     secret = key or get_settings().secret_key.get_secret_value()
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(claims, secret, algorithm=algorithm)
 
 
 async def test_login_returns_a_token_pair(client: AsyncClient, user: User) -> None:
@@ -92,6 +94,8 @@ async def test_login_refuses_an_inactive_user(
         {"username": "alice@example.com"},
         {"password": PASSWORD},
         {"username": "a" * 255, "password": PASSWORD},
+        {"username": "alice@example.com", "password": "x" * 129},
+        {"username": "alice\x00@example.com", "password": PASSWORD},
         {"username": "alice@example.com", "password": PASSWORD, "grant_type": "client"},
     ],
 )
@@ -225,6 +229,12 @@ def _claims(user_id: uuid.UUID, **overrides: object) -> dict[str, object]:
         pytest.param(lambda uid: _unsigned(_claims(uid)), id="alg-none"),
         pytest.param(lambda uid: sign(_claims(uid), "another-key-" + "x" * 32), id="bad-signature"),
         pytest.param(
+            lambda uid: sign(_claims(uid), algorithm="HS512"),
+            id="other-algorithm",
+            # Signed with the service's own key; HS512 would want a longer one.
+            marks=pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning"),
+        ),
+        pytest.param(
             lambda uid: sign(_claims(uid, exp=int(datetime.now(UTC).timestamp()) - 60)),
             id="expired",
         ),
@@ -257,3 +267,41 @@ async def test_access_token_of_an_inactive_user_is_refused(
     response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_access_token_of_a_deleted_user_is_refused(
+    client: AsyncClient, session: AsyncSession, user: User
+) -> None:
+    token, _ = create_access_token(user.id)
+    await session.delete(user)
+    await session.flush()
+
+    response = await client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_oversized_passwords_are_refused_before_hashing(
+    client: AsyncClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hashed: list[str] = []
+    monkeypatch.setattr(auth_service, "verify_password", _record(hashed))
+    monkeypatch.setattr(user_service, "hash_password", _record(hashed))
+    huge = "x" * 1_000_000
+
+    login = await client.post("/api/auth/token", data={"username": user.email, "password": huge})
+    register = await client.post("/api/users", json={"email": "bob@example.com", "password": huge})
+
+    assert login.status_code == register.status_code == 422
+    assert hashed == []
+    assert huge not in login.text + register.text
+
+
+def _record(calls: list[str]) -> Callable[..., Awaitable[object]]:
+    async def record(password: str, *args: object) -> object:
+        calls.append(password)
+        raise AssertionError("a password was hashed")
+
+    return record

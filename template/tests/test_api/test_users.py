@@ -4,6 +4,7 @@ import pytest
 from httpx import AsyncClient
 
 from src.db.models import User
+from src.db.repositories import UserRepository
 from tests.conftest import PASSWORD
 
 
@@ -41,6 +42,8 @@ async def test_register_rejects_a_taken_email_in_any_case(client: AsyncClient, u
         {"email": "a@example.com", "password": "x" * 129},
         {"email": f"{'a' * 250}@example.com", "password": "long-enough"},
         {"email": "a@example.com", "password": "long-enough", "full_name": "n" * 101},
+        {"email": "a@example.com", "password": "long-enough", "full_name": "nul\x00byte"},
+        {"email": "a@example.com", "password": "long-enough", "full_name": "two\nlines"},
         {"email": "a@example.com", "password": "long-enough", "is_superuser": True},
         {"password": "long-enough"},
     ],
@@ -53,6 +56,24 @@ async def test_register_validates_input(client: AsyncClient, payload: dict[str, 
     assert error["code"] == "validation_error"
     assert error["details"]
     assert all(set(detail) == {"loc", "msg", "type"} for detail in error["details"])
+
+
+async def test_a_concurrent_registration_is_a_conflict(
+    client: AsyncClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another request takes the email between the check and the insert: the unique
+    # index refuses the row, and the client gets the same 409 as for any taken email.
+    async def not_found(self: UserRepository, email: str) -> None:
+        return None
+
+    monkeypatch.setattr(UserRepository, "get_by_email", not_found)
+
+    response = await client.post(
+        "/api/users", json={"email": user.email, "password": "another-password"}
+    )
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
 
 
 async def test_validation_errors_never_echo_the_input(client: AsyncClient) -> None:
@@ -131,12 +152,50 @@ async def test_update_me_rejects_a_taken_email(
     assert response.status_code == 409
 
 
+@pytest.mark.parametrize(
+    "payload", [{"password": "short"}, {"is_superuser": True}, {"is_active": True}]
+)
 async def test_update_me_validates_input(
-    client: AsyncClient, user: User, user_headers: dict[str, str]
+    client: AsyncClient, user: User, user_headers: dict[str, str], payload: dict[str, object]
 ) -> None:
-    response = await client.patch("/api/users/me", headers=user_headers, json={"password": "short"})
+    response = await client.patch("/api/users/me", headers=user_headers, json=payload)
 
     assert response.status_code == 422
+
+
+async def test_a_new_password_ends_other_sessions(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    login = await client.post(
+        "/api/auth/token", data={"username": user.email, "password": PASSWORD}
+    )
+    refresh_token = login.json()["refresh_token"]
+
+    response = await client.patch(
+        "/api/users/me", headers=user_headers, json={"password": "a-brand-new-password"}
+    )
+
+    assert response.status_code == 200
+    refreshed = await client.post("/api/auth/refresh", json={"refresh_token": refresh_token})
+    assert refreshed.status_code == 401
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
+async def test_users_change_only_themselves(
+    client: AsyncClient,
+    superuser: User,
+    user_headers: dict[str, str],
+    superuser_headers: dict[str, str],
+    method: str,
+) -> None:
+    response = await client.request(
+        method, f"/api/users/{superuser.id}", headers=user_headers, json={"full_name": "Mallory"}
+    )
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET"
+    after = await client.get("/api/users/me", headers=superuser_headers)
+    assert after.json()["full_name"] == "Test User"
 
 
 async def test_delete_me(client: AsyncClient, user: User, user_headers: dict[str, str]) -> None:

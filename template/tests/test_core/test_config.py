@@ -89,3 +89,15 @@ def test_first_superuser_needs_both_values(monkeypatch: pytest.MonkeyPatch) -> N
 
     with pytest.raises(SettingsError, match="FIRST_SUPERUSER_PASSWORD"):
         load_settings()
+
+
+def test_first_superuser_password_has_no_default_and_a_minimum_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().first_superuser_password is None
+    monkeypatch.setenv("FIRST_SUPERUSER_EMAIL", "admin@example.com")
+    monkeypatch.setenv("FIRST_SUPERUSER_PASSWORD", "admin")
+
+    with pytest.raises(SettingsError, match="FIRST_SUPERUSER_PASSWORD") as excinfo:
+        load_settings()
+    assert "admin" not in str(excinfo.value)

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.exceptions import UnauthorizedError
+from src.core.security import hash_refresh_token
 from src.db.models import RefreshToken, User
 from src.services.auth import AuthService
 from tests.conftest import PASSWORD
@@ -18,6 +19,7 @@ async def test_login_issues_a_stored_hashed_refresh_token(
     stored = (await session.execute(select(RefreshToken))).scalars().all()
     assert len(stored) == 1
     assert stored[0].user_id == user.id
+    assert stored[0].token_hash == hash_refresh_token(tokens.refresh_token)
     assert stored[0].token_hash != tokens.refresh_token
     assert stored[0].expires_at > stored[0].created_at
 
@@ -30,6 +32,36 @@ async def test_login_upgrades_an_outdated_hash(session: AsyncSession, user: User
     await AuthService(session).login(user.email, PASSWORD)
 
     assert user.hashed_password.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("alice@example.com", "not-the-password"), ("nobody@example.com", PASSWORD)],
+)
+async def test_every_failed_login_verifies_a_hash(
+    session: AsyncSession, user: User, monkeypatch: pytest.MonkeyPatch, email: str, password: str
+) -> None:
+    # An unknown email costs an Argon2 verification too, so timing does not reveal
+    # which emails are registered.
+    verified: list[str] = []
+
+    def verify(hasher: PasswordHash, password: str, password_hash: str) -> bool:
+        verified.append(password_hash)
+        return False
+
+    def verify_and_update(
+        hasher: PasswordHash, password: str, password_hash: str
+    ) -> tuple[bool, None]:
+        return verify(hasher, password, password_hash), None
+
+    monkeypatch.setattr(PasswordHash, "verify", verify)
+    monkeypatch.setattr(PasswordHash, "verify_and_update", verify_and_update)
+
+    with pytest.raises(UnauthorizedError):
+        await AuthService(session).login(email, password)
+
+    assert len(verified) == 1
+    assert verified[0].startswith("$argon2id$")
 
 
 async def test_login_refuses_a_wrong_password(session: AsyncSession, user: User) -> None:
