@@ -1,9 +1,9 @@
 """Benchmark apiforge and the services it generates.
 
-    uv run python bench/run.py                # every figure, about 15 minutes
-    uv run python bench/run.py --quick        # fewer runs and shorter load, about 5 minutes
+    uv run python bench/run.py                # every figure, about 6 minutes
+    uv run python bench/run.py --quick        # fewer runs and shorter load, about 3 minutes
     uv run python bench/run.py --skip-load --skip-postgres
-    uv run python bench/run.py --investigate  # also vary the PostgreSQL service's settings
+    uv run python bench/run.py --investigate  # also vary the service's settings, 10 more
 
 It measures how fast the CLI answers, how long it takes from nothing to a green test
 run, how long the generated test suite takes, and how a generated service holds up under
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -164,6 +165,9 @@ class WrkRun:
     non_2xx: int
     socket_errors: int
     load_average: float
+    # CPU time the service's processes used per request (user + system), where /proc
+    # tells; unlike wall time it barely moves when other programs share the machine.
+    server_cpu_ms: float | None = None
 
     @property
     def clean(self) -> bool:
@@ -195,6 +199,11 @@ class Load:
         return statistics.median(float(getattr(run, name)) for run in self.runs)
 
     @property
+    def server_cpu_ms(self) -> float | None:
+        measured = [run.server_cpu_ms for run in self.runs if run.server_cpu_ms is not None]
+        return statistics.median(measured) if measured else None
+
+    @property
     def clean(self) -> bool:
         return all(run.clean for run in self.runs)
 
@@ -216,8 +225,11 @@ class Load:
             "connections": CONNECTIONS,
             "threads": THREADS,
             "median": {
-                name: self.median(name)
-                for name in ("requests_per_s", "p50_ms", "p75_ms", "p90_ms", "p99_ms")
+                **{
+                    name: self.median(name)
+                    for name in ("requests_per_s", "p50_ms", "p75_ms", "p90_ms", "p99_ms")
+                },
+                "server_cpu_ms": self.server_cpu_ms,
             },
             "runs": [vars(run) for run in self.runs],
             "clean": self.clean,
@@ -717,6 +729,30 @@ class ServerOptions:
         return described
 
 
+@dataclass(frozen=True)
+class Running:
+    """A started service: its base URL and its process group."""
+
+    url: str
+    group: int
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the group's live processes have used, on Linux."""
+        proc = Path("/proc")
+        if not proc.is_dir():
+            return None
+        ticks = 0
+        for stat in proc.glob("[0-9]*/stat"):
+            try:
+                # Fields after the command name: state, ppid, pgrp, ... utime (14), stime (15).
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == self.group:
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class Service:
     """A migrated, seeded generated project and the settings it is served with."""
 
@@ -775,8 +811,8 @@ class Service:
     @contextlib.contextmanager
     def serve(
         self, options: ServerOptions, *, probe: str = "/api/health", token: str | None = None
-    ) -> Iterator[str]:
-        """Start one uvicorn worker on 127.0.0.1; yield its base URL; stop it afterwards.
+    ) -> Iterator[Running]:
+        """Start one uvicorn worker on 127.0.0.1; yield it; stop it afterwards.
 
         It is up once *probe* answers 200 (sent with *token*, if any).
         """
@@ -817,7 +853,7 @@ class Service:
         base = f"http://127.0.0.1:{port}"
         try:
             wait_until_up(base + probe, token, process, log_path)
-            yield base
+            yield Running(base, process.pid)
         finally:
             stop(process)
 
@@ -919,7 +955,7 @@ def parse_wrk(output: str, load_average: float) -> WrkRun:
     )
 
 
-def wrk(url: str, *, seconds: int, token: str | None) -> WrkRun:
+def wrk(server: Running, path: str, *, seconds: int, token: str | None) -> WrkRun:
     command = [
         "wrk",
         f"-t{THREADS}",
@@ -932,19 +968,25 @@ def wrk(url: str, *, seconds: int, token: str | None) -> WrkRun:
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     load_average = os.getloadavg()[0]
-    completed = run([*command, url], cwd=Path.cwd(), env=os.environ, timeout=seconds + 60)
-    return parse_wrk(completed.stdout, load_average)
+    cpu_before = server.cpu_seconds()
+    completed = run(
+        [*command, server.url + path], cwd=Path.cwd(), env=os.environ, timeout=seconds + 60
+    )
+    cpu_after = server.cpu_seconds()
+    result = parse_wrk(completed.stdout, load_average)
+    if cpu_before is None or cpu_after is None or not result.requests:
+        return result
+    cpu_ms = (cpu_after - cpu_before) * 1000 / result.requests
+    return dataclasses.replace(result, server_cpu_ms=round(cpu_ms, 3))
 
 
 def load_endpoint(
-    base: str, endpoint: Endpoint, tokens: Mapping[str, str], plan: Plan
+    server: Running, endpoint: Endpoint, tokens: Mapping[str, str], plan: Plan, *, runs: int
 ) -> list[WrkRun]:
+    """A warm-up, then *runs* measured wrk runs against *endpoint*."""
     token = tokens[endpoint.as_user] if endpoint.as_user else None
-    wrk(base + endpoint.path, seconds=plan.warmup_seconds, token=token)
-    return [
-        wrk(base + endpoint.path, seconds=plan.load_seconds, token=token)
-        for _ in range(plan.load_runs)
-    ]
+    wrk(server, endpoint.path, seconds=plan.warmup_seconds, token=token)
+    return [wrk(server, endpoint.path, seconds=plan.load_seconds, token=token) for _ in range(runs)]
 
 
 def sign_in(base: str) -> dict[str, str]:
@@ -959,9 +1001,9 @@ def bench_service(service: Service, plan: Plan, report: Report) -> None:
     service.prepare()
     options = service.default_options()
     progress(f"uvicorn, 1 worker, --loop {options.loop} --http {options.http}")
-    with service.serve(options) as base:
-        tokens = sign_in(base)
-        logins = [login(base, USER_EMAIL)[1] for _ in range(plan.logins)]
+    with service.serve(options) as server:
+        tokens = sign_in(server.url)
+        logins = [login(server.url, USER_EMAIL)[1] for _ in range(plan.logins)]
         progress(
             f"login: median {seconds_text(statistics.median(logins))}, "
             f"max {seconds_text(max(logins))}"
@@ -976,7 +1018,7 @@ def bench_service(service: Service, plan: Plan, report: Report) -> None:
             )
         )
         for endpoint in ENDPOINTS:
-            runs = load_endpoint(base, endpoint, tokens, plan)
+            runs = load_endpoint(server, endpoint, tokens, plan, runs=plan.load_runs)
             target = (
                 USERS_ME_TARGET
                 if (service.database, endpoint.key) == ("postgresql", "users_me")
@@ -1028,30 +1070,44 @@ VARIANTS = (
 
 
 def bench_variants(service: Service, plan: Plan, report: Report) -> None:
+    """Load `GET /api/users/me` under each variant, in rounds.
+
+    Each round starts every variant afresh and measures it once, so a machine that gets
+    busier or quieter during the run shifts every variant alike.
+    """
     section("GET /api/users/me on PostgreSQL: one change at a time")
     endpoint = next(endpoint for endpoint in ENDPOINTS if endpoint.key == "users_me")
-    with service.serve(service.default_options()) as base:
-        tokens = sign_in(base)
-    for variant in VARIANTS:
-        options = ServerOptions(
+    with service.serve(service.default_options()) as server:
+        tokens = sign_in(server.url)
+    options = [
+        ServerOptions(
             settings=variant.settings,
             loop=variant.loop or service.loop,
             http=variant.http or service.http,
             script=variant.script,
             flags=variant.flags,
         )
-        with service.serve(options, probe=endpoint.path, token=tokens[USER_EMAIL]) as base:
-            runs = load_endpoint(base, endpoint, tokens, plan)
-        load = Load(
-            "investigate.postgresql.users_me",
-            service.database,
-            variant.label,
-            runs,
-            USERS_ME_TARGET,
-            options.describe(),
+        for variant in VARIANTS
+    ]
+    runs: list[list[WrkRun]] = [[] for _ in VARIANTS]
+    for round_number in range(1, plan.load_runs + 1):
+        progress(f"round {round_number} of {plan.load_runs}")
+        for variant, option, measured in zip(VARIANTS, options, runs, strict=True):
+            probe = {"probe": endpoint.path, "token": tokens[USER_EMAIL]}
+            with service.serve(option, **probe) as server:
+                measured += load_endpoint(server, endpoint, tokens, plan, runs=1)
+            progress(f"  {variant.label}: {run_summary(measured[-1])}")
+    for variant, option, measured in zip(VARIANTS, options, runs, strict=True):
+        report.investigation.append(
+            Load(
+                "investigate.postgresql.users_me",
+                service.database,
+                variant.label,
+                measured,
+                USERS_ME_TARGET,
+                option.describe(),
+            )
         )
-        progress(load_summary(load))
-        report.investigation.append(load)
 
 
 # --- Tools and the machine -------------------------------------------------------
@@ -1161,14 +1217,72 @@ def progress(message: str) -> None:
     console.print(f"  {message}")
 
 
+def run_summary(run: WrkRun) -> str:
+    summary = f"{run.requests_per_s:,.0f} req/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms"
+    if run.server_cpu_ms is not None:
+        summary += f", {run.server_cpu_ms:.2f} ms CPU per request"
+    return summary
+
+
 def load_summary(load: Load) -> str:
     summary = (
         f"{load.label}: {load.median('requests_per_s'):,.0f} req/s, "
         f"p50 {load.median('p50_ms'):.1f} ms, p99 {load.median('p99_ms'):.1f} ms"
     )
+    if load.server_cpu_ms is not None:
+        summary += f", {load.server_cpu_ms:.2f} ms CPU per request"
     if not load.clean:
         summary += " [red](errors: see the JSON)[/]"
     return summary
+
+
+def timing_table(timings: Sequence[Timing]) -> Table:
+    table = Table(title="Timings (median of the runs)")
+    table.add_column("Figure")
+    table.add_column("Median", justify="right")
+    table.add_column("Runs (min-max)")
+    table.add_column("Target")
+    table.add_column("")
+    for timing in timings:
+        table.add_row(
+            timing.label,
+            seconds_text(timing.median),
+            f"{len(timing.runs)} ({seconds_text(min(timing.runs))}-"
+            f"{seconds_text(max(timing.runs))})",
+            timing.target,
+            mark(timing.passed),
+        )
+    return table
+
+
+def load_table(title: str, loads: Sequence[Load], *, variants: bool) -> Table:
+    """The load figures; *variants* lists the investigation's variants instead of endpoints."""
+    table = Table(title=title)
+    if variants:
+        table.add_column("Variant")
+    else:
+        table.add_column("Database")
+        table.add_column("Endpoint")
+    for column in ("req/s", "p50", "p99", "CPU/req"):
+        table.add_column(column, justify="right")
+    if not variants:
+        table.add_column("Target")
+    table.add_column("")
+    for load in loads:
+        cpu = load.server_cpu_ms
+        figures = [
+            f"{load.median('requests_per_s'):,.0f}",
+            f"{load.median('p50_ms'):.1f} ms",
+            f"{load.median('p99_ms'):.1f} ms",
+            "" if cpu is None else f"{cpu:.2f} ms",
+        ]
+        result = mark(load.passed) if load.clean else "[red]errors[/]"
+        if variants:
+            table.add_row(load.label, *figures, result)
+        else:
+            target = load.target.text if load.target else ""
+            table.add_row(database_name(load.database), load.label, *figures, target, result)
+    return table
 
 
 def print_tables(report: Report) -> None:
@@ -1183,48 +1297,15 @@ def print_tables(report: Report) -> None:
         f"{info['load_average']:.2f} at the start, {info.get('load_average_end', 0):.2f} at the end"
     )
     if report.timings:
-        table = Table(title="Timings (median of the runs)")
-        for column in ("Figure", "Median", "Runs (min-max)", "Target", ""):
-            table.add_column(column, justify="right" if column == "Median" else "left")
-        for timing in report.timings:
-            table.add_row(
-                timing.label,
-                seconds_text(timing.median),
-                f"{len(timing.runs)} ({seconds_text(min(timing.runs))}-"
-                f"{seconds_text(max(timing.runs))})",
-                timing.target,
-                mark(timing.passed),
-            )
-        console.print(table)
-    for title, loads in (
-        (f"Under load: wrk -t{THREADS} -c{CONNECTIONS}, one uvicorn worker", report.loads),
-        ("GET /api/users/me on PostgreSQL, one change at a time", report.investigation),
-    ):
-        if not loads:
-            continue
-        table = Table(title=title)
-        table.add_column("Database" if loads is report.loads else "Variant")
-        table.add_column("Endpoint" if loads is report.loads else "Runs")
-        for column in ("req/s", "p50", "p99"):
-            table.add_column(column, justify="right")
-        table.add_column("Target")
-        table.add_column("")
-        for load in loads:
-            first, second = (
-                (database_name(load.database), load.label)
-                if loads is report.loads
-                else (load.label, str(len(load.runs)))
-            )
-            table.add_row(
-                first,
-                second,
-                f"{load.median('requests_per_s'):,.0f}",
-                f"{load.median('p50_ms'):.1f} ms",
-                f"{load.median('p99_ms'):.1f} ms",
-                load.target.text if load.target else "",
-                mark(load.passed) if load.clean else "[red]errors[/]",
-            )
-        console.print(table)
+        console.print(timing_table(report.timings))
+    if report.loads:
+        title = f"Under load: wrk -t{THREADS} -c{CONNECTIONS}, one uvicorn worker (medians)"
+        console.print(load_table(title, report.loads, variants=False))
+    if report.investigation:
+        title = (
+            f"GET /api/users/me on PostgreSQL, one change at a time (target {USERS_ME_TARGET.text})"
+        )
+        console.print(load_table(title, report.investigation, variants=True))
     for reason in report.skipped:
         console.print(f"[yellow]skipped:[/] {reason}")
 
