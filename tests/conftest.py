@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
+from apiforge.project import Installed, installed_template, parse_version
 from apiforge.template_source import bundled_template_dir, staged_template
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -82,5 +84,25 @@ def fake_template(tmp_path: Path) -> Callable[..., Path]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         return root
+
+    return make
+
+
+@pytest.fixture
+def newer_template(tmp_path: Path) -> Callable[[Callable[[Path], None]], Installed]:
+    """Make the next release of the bundled template: `make(edit)` copies the template,
+    lets *edit* change the copy's `template/` folder, and returns it as the next patch
+    version of the installed one.
+    """
+
+    def make(edit: Callable[[Path], None]) -> Installed:
+        current = installed_template()
+        version = parse_version(current.version)
+        folder = tmp_path / "template-next"
+        folder.mkdir()
+        shutil.copy2(current.folder / "copier.yml", folder / "copier.yml")
+        shutil.copytree(current.folder / "template", folder / "template")
+        edit(folder / "template")
+        return Installed(folder, f"{version.major}.{version.minor}.{version.micro + 1}")
 
     return make

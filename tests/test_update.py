@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from apiforge.check import check_project
 from apiforge.cli import app
 from apiforge.errors import Interrupted, UsageError
 from apiforge.new import TEMPLATE_BRANCH, init_git
-from apiforge.project import Installed, NotAProjectError, installed_template, parse_version
+from apiforge.project import Installed, NotAProjectError, parse_version
 from apiforge.update import (
     Outcome,
     UpdateConflict,
@@ -633,7 +634,9 @@ def test_a_fresh_project_of_the_real_template_is_up_to_date(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_after_a_clean_update_the_projects_own_gates_pass(tmp_path: Path) -> None:
+def test_after_a_clean_update_the_projects_own_gates_pass(
+    tmp_path: Path, newer_template: Callable[[Callable[[Path], None]], Installed]
+) -> None:
     from apiforge.gates import project_env, run_gates
     from apiforge.new import NewOptions, create_project
 
@@ -643,17 +646,14 @@ def test_after_a_clean_update_the_projects_own_gates_pass(tmp_path: Path) -> Non
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "Team test")
 
-    current = installed_template()
-    folder = tmp_path / "template-next"
-    folder.mkdir()
-    shutil.copy2(current.folder / "copier.yml", folder / "copier.yml")
-    shutil.copytree(current.folder / "template", folder / "template")
-    logging = folder / "template" / "src" / "core" / "logging.py"
-    docstring, rest = logging.read_text().split("\n", 1)
-    logging.write_text(f"{docstring}\n# Changed in template 0.1.1.\n{rest}")
-    upgrading = folder / "template" / "UPGRADING.md"
-    upgrading.write_text("# Upgrading\n\nRun `apiforge update`.\n")
-    next_version = Installed(folder, "0.1.1")
+    def edit(template: Path) -> None:
+        logging = template / "src" / "core" / "logging.py"
+        docstring, rest = logging.read_text().split("\n", 1)
+        logging.write_text(f"{docstring}\n# Changed in the next template version.\n{rest}")
+        upgrading = template / "UPGRADING.md"
+        upgrading.write_text("# Upgrading\n\nRun `apiforge update`.\n")
+
+    next_version = newer_template(edit)
 
     result = update_project(UpdateOptions(project=project, installed=next_version))
     assert result.committed
