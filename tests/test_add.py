@@ -362,6 +362,8 @@ def test_cli_adds_and_says_what_to_run_next(project: Path) -> None:
         (["product", "-f", "name:str:big"], "valid modifiers: optional, unique, index"),
         (["product", "-f", "when:datetime", "-f", "body:txt"], "valid types: str, text, int,"),
         (["product", "-f", "name", "--path", "{empty}"], "is not an apiforge project"),
+        (["product", "-f", "x[/]:str"], "The field name 'x[/]' is not snake_case"),
+        (["p[bold]x", "-f", "name"], "The resource name 'p[bold]x' is not snake_case"),
     ],
 )
 def test_cli_refusals_are_one_line_usage_errors(

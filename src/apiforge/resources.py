@@ -59,12 +59,11 @@ MODIFIERS: Mapping[str, str] = {
 
 DEFAULT_STR_LENGTH = 255
 MAX_STR_LENGTH = 10_000
+# Longer names would not fit the generated code's lines. They also keep the longest
+# index or constraint name, ``uq_<plural>_<field>``, within PostgreSQL's 63 characters.
 MAX_NAME_LENGTH = 24
-"""Longest resource name; longer names would not fit the generated code's lines."""
 MAX_PLURAL_LENGTH = 27
 MAX_FIELD_NAME_LENGTH = 30
-MAX_IDENTIFIER_LENGTH = 63
-"""PostgreSQL's limit on table, index and constraint names."""
 
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _TWO_DIGITS = re.compile(r"[0-9]{2}")
@@ -600,7 +599,6 @@ def make_resource(
         revision=revision or new_revision({item.revision for item in existing}),
         down_revision=down_revision,
     )
-    _check_identifiers(resource)
     return resource
 
 
@@ -611,25 +609,6 @@ def new_revision(taken: Iterable[str] = ()) -> str:
         revision = uuid.uuid4().hex[-12:]
         if revision not in used:
             return revision
-
-
-def _check_identifiers(resource: Resource) -> None:
-    """Index and constraint names must fit PostgreSQL's 63 characters (it cuts longer ones)."""
-    table = resource.table
-    names = [f"pk_{table}"]
-    if resource.owned:
-        names += [f"fk_{table}_owner_id_users", f"ix_{table}_owner_id"]
-    for field in resource.fields:
-        if field.index:
-            names.append(f"ix_{table}_{field.name}")
-        if field.unique:
-            names.append(f"uq_{table}_{field.name}")
-    too_long = [name for name in names if len(name) > MAX_IDENTIFIER_LENGTH]
-    if too_long:
-        raise UsageError(
-            f"The database name {too_long[0]} would be longer than {MAX_IDENTIFIER_LENGTH} "
-            "characters; shorten the resource or field name."
-        )
 
 
 def slice_paths(resource: Resource) -> list[str]:

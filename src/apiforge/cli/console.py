@@ -88,7 +88,10 @@ def handle_errors() -> Iterator[None]:
     except ApiforgeError as exc:
         if state.verbose:
             err_console().print_exception()
-        err_console().print(f"[error]error:[/] {exc}", soft_wrap=True, markup=True)
+        from rich.markup import escape
+
+        # The message may quote what the user typed; brackets in it are not markup.
+        err_console().print(f"[error]error:[/] {escape(str(exc))}", soft_wrap=True, markup=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err_console().print("[error]error:[/] interrupted; nothing was changed.", soft_wrap=True)
