@@ -1398,7 +1398,15 @@ def bench_all(
             bench_postgres(ws, plan, report, parts, investigate=investigate)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Ctrl-C and `kill` both stop the run cleanly: services and servers are stopped and the
+    # results so far are written (also when a shell started the run with SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
     output: Path = args.json or RESULTS / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
