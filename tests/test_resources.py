@@ -339,3 +339,15 @@ def test_the_slices_are_formatted_and_lint_clean_even_with_the_longest_names(
             [*command, *paths], cwd=rendered, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_resources_are_no_axis_of_a_verify_matrix() -> None:
+    from apiforge.matrix import build_matrix, template_environment
+    from apiforge.template_source import bundled_template_dir, load_config, load_questions
+
+    folder = bundled_template_dir()
+    questions = load_questions(folder)
+    matrix = build_matrix(questions, "full", env=template_environment(load_config(folder)))
+    assert "resources" in {question.name for question in questions}
+    assert "resources" not in {axis.name for axis in matrix.axes}
+    assert all(item.context["resources"] == [] for item in matrix.combinations)
