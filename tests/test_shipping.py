@@ -631,6 +631,14 @@ def test_pre_commit_hooks_exist_and_local_ones_use_project_tools(
         assert re.fullmatch(r"v\d+\.\d+\.\d+", repo["rev"]), repo
         assert ids <= KNOWN_HOOKS[repo["repo"]], ids - KNOWN_HOOKS[repo["repo"]]
     assert hooks >= REQUIRED_HOOKS | {"detect-private-key", "check-added-large-files"}
+    (merge_check,) = [
+        hook
+        for repo in config["repos"]
+        for hook in repo["hooks"]
+        if hook["id"] == "check-merge-conflict"
+    ]
+    # Without it the hook only looks while a merge is being committed.
+    assert "--assume-in-merge" in merge_check["args"]
 
 
 def test_pre_commits_ruff_is_the_projects_ruff(render: Render) -> None:
