@@ -3,6 +3,7 @@ and generated projects with resources passing their own gates on both databases.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -106,6 +107,24 @@ def test_a_new_project_records_no_resources_and_lists_no_such_question(fresh: Pa
     result = runner.invoke(app, ["new", "--help"])
     assert result.exit_code == 0
     assert "resources" not in result.output
+
+
+def test_new_at_a_terminal_never_asks_for_resources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every other question answered, an interactive `new` has nothing left to ask: with
+    no terminal to ask at, copier would fail if it tried."""
+    from apiforge.template_source import bundled_template_dir, load_questions
+
+    data = {
+        question.name: question.default
+        for question in load_questions(bundled_template_dir())
+        if question.asked and not question.managed and question.name != "project_name"
+    }
+    options = NewOptions(target=tmp_path / "svc", data=data, interactive=True, git=False)
+    with Path(os.devnull).open() as nothing:
+        monkeypatch.setattr("sys.stdin", nothing)
+        assert create_project(options).answers["resources"] == []
 
 
 def test_adding_a_resource_is_one_merge_commit(project: Path) -> None:
