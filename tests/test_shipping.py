@@ -547,7 +547,9 @@ def test_docker_image_serves_the_app_as_a_user_with_a_health_check(
     ]
     users = [args for keyword, args in final if keyword == "USER"]
     assert users
-    assert users[-1] not in {"root", "0"}
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit(), "a numeric user, which runAsNonRoot can check"
+    assert uid != "0"
     (command,) = [args for keyword, args in final if keyword == "CMD"]
     served = re.search(r"fastapi run (\S+) .*--port (\d+) .*--workers \S*WEB_CONCURRENCY", command)
     assert served is not None, command
