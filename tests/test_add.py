@@ -22,7 +22,7 @@ from apiforge.new import NewOptions, create_project
 from apiforge.pgserver import PostgresServer
 from apiforge.project import Installed, NotAProjectError, installed_template
 from apiforge.resources import read_resources, slice_paths
-from apiforge.update import Outcome, UpdateOptions, undo_update, update_project
+from apiforge.update import Outcome, UpdateConflict, UpdateOptions, undo_update, update_project
 
 runner = CliRunner()
 
@@ -167,6 +167,40 @@ def test_resources_chain_their_migrations_survive_updates_and_undo(project: Path
     assert not any((project / path).exists() for path in slice_paths(category))
     assert all((project / path).exists() for path in slice_paths(product))
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_registries_edited_by_hand(project: Path) -> None:
+    """A model added by hand merges with a resource; a router added by hand touches the
+    lines the resource's router goes to, so that is a conflict to resolve or undo."""
+    models = project / "src/db/models/__init__.py"
+    routes = project / "src/api/routes/__init__.py"
+    commit(
+        project,
+        {
+            "src/db/models/zone.py": "class Zone: ...\n",
+            "src/db/models/__init__.py": models.read_text()
+            .replace("import User\n", "import User\nfrom src.db.models.zone import Zone\n")
+            .replace('    "User",\n', '    "User",\n    "Zone",\n'),
+            "src/api/routes/reports.py": "router = None\n",
+            "src/api/routes/__init__.py": routes.read_text().replace(
+                "health, users", "health, reports, users"
+            )
+            + "api_router.include_router(reports.router)\n",
+        },
+    )
+    head = git(project, "rev-parse", "HEAD")
+
+    with pytest.raises(UpdateConflict) as caught:
+        add(project, "product", ["name:str"])
+
+    assert caught.value.files == ["src/api/routes/__init__.py"]
+    assert "<<<<<<<" not in models.read_text()
+    assert '    "Product",\n' in models.read_text()
+    assert '    "Zone",\n' in models.read_text()
+    undo_update(project)
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "status", "--porcelain") == ""
+    assert not (project / "src/db/models/product.py").exists()
 
 
 def test_the_plural_can_be_given(project: Path) -> None:
