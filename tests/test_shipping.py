@@ -110,7 +110,7 @@ def test_each_ci_choice_renders_only_its_own_files(render: Render, database: str
     assert (project / GITLAB_PIPELINE).is_file() == (ci == "gitlab")
     for name in ("Dockerfile", ".dockerignore", "compose.yaml", ".pre-commit-config.yaml"):
         assert (project / name).is_file(), name
-    assert (project / "AGENTS.md").is_file()
+    assert ("CI runs them all" in (project / "AGENTS.md").read_text()) == (ci != "none")
     assert ("## Continuous integration" in (project / "README.md").read_text()) == (ci != "none")
 
 
