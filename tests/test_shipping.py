@@ -500,15 +500,10 @@ def test_docker_build_copies_only_files_that_exist_and_are_not_ignored(
 ) -> None:
     project = render(database=database)
     ignored = _dockerignored(project)
-    readme = (project / "README.md").read_text()
     sources = [source for copy in _copies(project) for source in copy]
     assert sources
     for source in sources:
         path = project / source
-        if source == "uv.lock" and not path.exists():
-            # Made by `uv lock`; the README has it run (and committed) before a build.
-            assert "uv lock" in readme
-            continue
         assert path.exists(), source
         assert not ignored(source), source
         inside = [path] if path.is_file() else [item for item in path.rglob("*") if item.is_file()]

@@ -113,3 +113,16 @@ def test_python_version_sets_requires_python(copie: Any, template_dir: Path, ver
     project = _render(copie, template_dir, {"python_version": version})
     assert f'requires-python = ">={version}"' in (project / "pyproject.toml").read_text()
     assert (project / ".python-version").read_text().strip() == version
+
+
+@pytest.mark.parametrize("answers", VARIANTS.values(), ids=VARIANTS.keys())
+def test_project_ships_the_lock_of_its_variant(
+    copie: Any, template_dir: Path, answers: dict[str, Any]
+) -> None:
+    project = _render(copie, template_dir, answers)
+    lock = (project / "uv.lock").read_text(encoding="utf-8")
+    slug = str(answers.get("project_name", "my-service")).lower().replace("_", "-")
+    version = answers.get("python_version", "3.11")
+    assert f'requires-python = ">={version}"' in lock
+    assert f'name = "{slug}"' in lock
+    assert ("asyncpg" in lock) == (answers.get("database") == "postgresql")

@@ -41,7 +41,7 @@ class Gate:
 
 
 GATES: tuple[Gate, ...] = (
-    Gate("install", (("uv", "sync", "--quiet"),)),
+    Gate("install", (("uv", "sync", "--locked", "--quiet"),)),
     Gate("tests", (("uv", "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"),)),
     Gate("lint", (("uv", "run", "--no-sync", "ruff", "check", "."),)),
     Gate("format", (("uv", "run", "--no-sync", "ruff", "format", "--check", "."),)),
