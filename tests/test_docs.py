@@ -35,8 +35,8 @@ def test_readme_documents_every_option_of_every_command() -> None:
     text = README.read_text(encoding="utf-8")
     runner = CliRunner()
     missing = []
-    for command in ("new", "update", "check", "verify"):
-        result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    for command in ("new", "update", "check", "verify", "add resource"):
+        result = runner.invoke(app, [*command.split(), "--help"], terminal_width=200)
         assert result.exit_code == 0, result.output
         options = result.output.split("Options:", 1)[1]
         for line in options.splitlines():
