@@ -119,7 +119,7 @@ def test_new_at_a_terminal_never_asks_for_resources(
     data = {
         question.name: question.default
         for question in load_questions(bundled_template_dir())
-        if question.asked and not question.managed and question.name != "project_name"
+        if question.asked and not question.managed
     }
     options = NewOptions(target=tmp_path / "svc", data=data, interactive=True, git=False)
     with Path(os.devnull).open() as nothing:

@@ -150,10 +150,14 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
     _check_target(target)
     data = dict(options.data)
     questions = _template_questions(options.source)
+    suggested: dict[str, Any] = {}
     if questions is None or any(question.name == "project_name" for question in questions):
-        name = str(data.get("project_name") or target.name)
-        check_project_name(name)
-        data["project_name"] = name
+        if "project_name" in data or not options.interactive:
+            data["project_name"] = str(data.get("project_name") or target.name)
+            check_project_name(data["project_name"])
+        else:
+            # Asked at the terminal, with the folder's name as the suggestion.
+            suggested["project_name"] = target.name
     if questions is not None:
         data = {**check_answers(questions, data), **managed_defaults(questions)}
 
@@ -174,6 +178,7 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
             staging,
             data=data,
             defaults=not options.interactive,
+            user_defaults=suggested,
         )
         files = list_files(staging)
         answers = _read_answers(staging)
