@@ -271,9 +271,7 @@ class Report:
 
 @dataclass(frozen=True)
 class Completed:
-    returncode: int
     stdout: str
-    output: str  # stdout, then stderr
     seconds: float
 
 
@@ -288,12 +286,11 @@ def run(
     cwd: Path,
     env: Mapping[str, str],
     timeout: float,
-    check: bool = True,
 ) -> Completed:
     """Run *command* in its own process group and time it from start to exit.
 
-    On a timeout, an error or Ctrl-C the whole group is killed, so nothing outlives
-    the benchmark.
+    A non-zero exit raises :class:`BenchError`. On a timeout, an error or Ctrl-C the
+    whole group is killed, so nothing outlives the benchmark.
     """
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -312,16 +309,21 @@ def run(
     except subprocess.TimeoutExpired:
         _kill_group(process, signal.SIGKILL)
         process.wait()
-        raise BenchError(f"`{' '.join(command)}` took longer than {timeout:.0f} s") from None
+        raise BenchError(f"`{shown(command)}` took longer than {timeout:.0f} s") from None
     except BaseException:
         _kill_group(process, signal.SIGKILL)
         process.wait()
         raise
     seconds = time.perf_counter() - started
-    output = stdout + stderr
-    if check and process.returncode != 0:
-        raise BenchError(f"`{' '.join(command)}` failed ({process.returncode}):\n{tail(output)}")
-    return Completed(process.returncode, stdout, output, seconds)
+    if process.returncode != 0:
+        output = tail(stdout + stderr)
+        raise BenchError(f"`{shown(command)}` failed ({process.returncode}):\n{output}")
+    return Completed(stdout, seconds)
+
+
+def shown(command: Sequence[str]) -> str:
+    """The command as one line, with inline scripts (`python -c ...`) left out."""
+    return " ".join("<script>" if "\n" in part else part for part in command)
 
 
 def tail(text: str, lines: int = 25) -> str:
@@ -1163,7 +1165,6 @@ def machine() -> dict[str, Any]:
         "memory_gib": None,
         "os": platform.platform(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "service_python": DEFAULT_PYTHON,
         "apiforge": apiforge.__version__,
         "commit": first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
         "uv": first_line(["uv", "--version"]),
@@ -1427,6 +1428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ws = Workspace(Path(tmp))
             if ws.python is None:
                 progress(f"Python {DEFAULT_PYTHON} not found; uv picks the interpreter")
+            # The interpreter of the generated projects.
+            report.machine["service_python"] = ws.python and first_line([ws.python, "--version"])
             bench_all(
                 ws,
                 plan,
@@ -1441,9 +1444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         report.machine["python_loop_ms_end"] = python_loop_ms()
         report.machine["load_average_end"] = os.getloadavg()[0]
-        print_tables(report)
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(report.to_json(complete=complete), indent=2) + "\n")
+        print_tables(report)
         console.print(f"\nResults: {output}")
     return 0 if complete else 130
 
