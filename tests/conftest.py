@@ -106,3 +106,15 @@ def newer_template(tmp_path: Path) -> Callable[[Callable[[Path], None]], Install
         return Installed(folder, f"{version.major}.{version.minor}.{version.micro + 1}")
 
     return make
+
+
+@pytest.fixture
+def git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commits by hand work without the machine's git configuration."""
+    config = tmp_path / "gitconfig"
+    config.write_text("")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "Team")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "team@example.com")

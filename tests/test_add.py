@@ -24,6 +24,8 @@ from apiforge.project import Installed, NotAProjectError, installed_template
 from apiforge.resources import read_resources, slice_paths
 from apiforge.update import Outcome, UpdateConflict, UpdateOptions, undo_update, update_project
 
+pytestmark = pytest.mark.usefixtures("git_identity")
+
 runner = CliRunner()
 
 EVERY_TYPE = [
@@ -39,18 +41,6 @@ EVERY_TYPE = [
     "ref:uuid?:unique",
 ]
 CATEGORY = ["title:str:100:unique", "note:text?"]
-
-
-@pytest.fixture(autouse=True)
-def _git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commits by hand work without the machine's git configuration."""
-    config = tmp_path / "gitconfig"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Team")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "team@example.com")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ must be as it was.
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 from apiforge.cli import app
+
+pytestmark = pytest.mark.usefixtures("git_identity")
 
 runner = CliRunner()
 
@@ -222,15 +223,3 @@ def _files_only(snapshot: dict[str, str]) -> dict[str, str]:
 
 def _identity() -> list[str]:
     return ["-c", "user.name=Team", "-c", "user.email=team@example.com"]
-
-
-@pytest.fixture(autouse=True)
-def _git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "GIT_AUTHOR_NAME": "Team",
-        "GIT_AUTHOR_EMAIL": "team@example.com",
-        "GIT_COMMITTER_NAME": "Team",
-        "GIT_COMMITTER_EMAIL": "team@example.com",
-    }.items():
-        monkeypatch.setenv(key, value)
-    os.environ.pop("PYTHONPATH", None)

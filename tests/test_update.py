@@ -32,6 +32,8 @@ from apiforge.update import (
     update_project,
 )
 
+pytestmark = pytest.mark.usefixtures("git_identity")
+
 runner = CliRunner()
 
 COPIER_YML = """\
@@ -97,18 +99,6 @@ CLEAN_OUTCOMES = {
 
 
 # --- Helpers ---------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Commits by hand work without the machine's git configuration."""
-    config = tmp_path / "gitconfig"
-    config.write_text("")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Team")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "team@example.com")
 
 
 def _write_template(folder: Path, files: dict[str, str]) -> Path:
