@@ -379,8 +379,15 @@ class Workspace:
         return env
 
     def project_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of a user working in a generated project.
+
+        apiforge's gates also byte-compile at install; a user's `uv sync` does so only
+        when their own environment asks for it, so the benchmark follows theirs.
+        """
         env = project_env(extra, python=self.python)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if "UV_COMPILE_BYTECODE" not in os.environ:
+            env.pop("UV_COMPILE_BYTECODE", None)
         return env
 
 
