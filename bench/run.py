@@ -249,6 +249,7 @@ class Report:
     loads: list[Load] = field(default_factory=list)
     investigation: list[Load] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def to_json(self, *, complete: bool) -> dict[str, Any]:
@@ -263,6 +264,7 @@ class Report:
             "load": [load.to_json() for load in self.loads],
             "investigation": [load.to_json() for load in self.investigation],
             "skipped": self.skipped,
+            "failed": self.failed,
         }
 
 
@@ -1316,6 +1318,8 @@ def print_tables(report: Report) -> None:
         console.print(load_table(title, report.investigation, variants=True))
     for reason in report.skipped:
         console.print(f"[yellow]skipped:[/] {reason}")
+    for reason in report.failed:
+        console.print(f"[red]failed:[/] {reason}")
 
 
 # --- Main ------------------------------------------------------------------------
@@ -1323,12 +1327,12 @@ def print_tables(report: Report) -> None:
 
 @contextlib.contextmanager
 def attempt(report: Report, what: str) -> Iterator[None]:
-    """Run one part of the benchmark; a failure is reported and the rest still runs."""
+    """Run one part of the benchmark; a failure is recorded and the rest still runs."""
     try:
         yield
     except (BenchError, PostgresUnavailable) as exc:
         errors.print(f"[red]{what} failed:[/] {exc}")
-        report.skipped.append(f"{what}: {str(exc).splitlines()[0]}")
+        report.failed.append(f"{what}: {str(exc).splitlines()[0]}")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -1455,7 +1459,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         output.write_text(json.dumps(report.to_json(complete=complete), indent=2) + "\n")
         print_tables(report)
         console.print(f"\nResults: {output}")
-    return 0 if complete else 130
+    if not complete:
+        return 130
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":
