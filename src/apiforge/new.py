@@ -146,7 +146,7 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
     the temporary folder is removed and the target is left as it was.
     """
     step = progress or (lambda _message: None)
-    target = options.target.expanduser().absolute()
+    target = options.target.expanduser().resolve()
     _check_target(target)
     data = dict(options.data)
     questions = _template_questions(options.source)
