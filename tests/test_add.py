@@ -117,7 +117,7 @@ def test_new_at_a_terminal_never_asks_for_resources(
         assert create_project(options).answers["resources"] == []
 
 
-def test_adding_a_resource_is_one_merge_commit(project: Path) -> None:
+def test_adding_a_resource_is_one_merge_commit(project: Path, fresh: Path) -> None:
     result = add(project, "product", ["name:str", "price:decimal", "in_stock:bool"])
 
     resource = result.resource
@@ -125,7 +125,7 @@ def test_adding_a_resource_is_one_merge_commit(project: Path) -> None:
     assert {".copier-answers.yml", "src/api/routes/__init__.py", "src/db/models/__init__.py"} <= (
         set(result.changed)
     )
-    assert resource.down_revision == "0001"
+    assert resource.down_revision == migration_head(fresh)
     assert read_resources(answers(project)) == [resource]
     assert git(project, "status", "--porcelain") == ""
     assert git(project, "log", "-1", "--format=%s").strip() == (
@@ -268,7 +268,7 @@ def test_a_template_without_resources_is_refused(project: Path, tmp_path: Path) 
 
 
 def test_several_migration_heads_are_refused(project: Path) -> None:
-    migration = 'revision = "{}"\ndown_revision = "0001"\n'
+    migration = f'revision = "{{}}"\ndown_revision = "{migration_head(project)}"\n'
     commit(
         project,
         {
@@ -277,7 +277,7 @@ def test_several_migration_heads_are_refused(project: Path) -> None:
         },
     )
     before = everything(project)
-    with pytest.raises(UsageError, match=r"2 heads \(0002left, 0002right\).*alembic merge heads"):
+    with pytest.raises(UsageError, match=r"2 heads \(0002left, 0002right\).*merge heads"):
         add(project, "product", ["name:str"])
     assert everything(project) == before
 

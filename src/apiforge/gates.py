@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apiforge.errors import Interrupted, UserError
+from apiforge.tools import find_uv
 
 __all__ = [
     "GATES",
@@ -222,11 +223,10 @@ def _signal_group(process: subprocess.Popen[str], signum: signal.Signals) -> Non
 def check_tools(gates: Sequence[Gate]) -> None:
     """Raise :class:`UserError` when a program the gates run is not installed."""
     for program in dict.fromkeys(command[0] for gate in gates for command in gate.commands):
-        if shutil.which(program) is not None:
-            continue
         if program == "uv":
-            raise UserError("uv is not installed; install it (pip install uv) to run the gates.")
-        raise UserError(f"{program} is not installed; the gates need it.")
+            find_uv()
+        elif shutil.which(program) is None:
+            raise UserError(f"{program} is not installed; the gates need it.")
 
 
 def run_gates(
@@ -253,7 +253,9 @@ def run_gates(
         shown = ""
         for command in gate.commands:
             shown = " ".join(command)
-            returncode, output = runner.run(command, cwd=project, env=env)
+            # uv by its real path: a pyenv shim named uv fails under another .python-version.
+            program = find_uv() if command[0] == "uv" else command[0]
+            returncode, output = runner.run((program, *command[1:]), cwd=project, env=env)
             outputs.append(f"$ {shown}\n{output}")
             if returncode != 0:
                 ok = False

@@ -126,10 +126,10 @@ def init_git(project: Path) -> None:
 
 def uv_sync(project: Path) -> None:
     """Install the project's environment with `uv sync`."""
-    if shutil.which("uv") is None:
-        raise UserError("uv is not installed; install it (pip install uv) and run `uv sync`.")
+    from apiforge.tools import find_uv
+
     result = subprocess.run(
-        ["uv", "sync", "--quiet"], cwd=project, capture_output=True, text=True, check=False
+        [find_uv(), "sync", "--quiet"], cwd=project, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or ["no output"]

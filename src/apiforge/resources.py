@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import keyword
 import re
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from apiforge.errors import UsageError
+from apiforge.migrations import new_revision_id
 
 __all__ = [
     "FIELD_TYPES",
@@ -596,19 +596,10 @@ def make_resource(
         path="/" + plural.replace("_", "-"),
         fields=tuple(fields),
         owned=owned,
-        revision=revision or new_revision({item.revision for item in existing}),
+        revision=revision or new_revision_id({item.revision for item in existing}),
         down_revision=down_revision,
     )
     return resource
-
-
-def new_revision(taken: Iterable[str] = ()) -> str:
-    """A fresh Alembic revision id (12 hex digits, as `alembic revision` makes them)."""
-    used = set(taken)
-    while True:
-        revision = uuid.uuid4().hex[-12:]
-        if revision not in used:
-            return revision
 
 
 def slice_paths(resource: Resource) -> list[str]:

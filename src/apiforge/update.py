@@ -32,6 +32,7 @@ from typing import Any
 from apiforge.answers import check_answers
 from apiforge.errors import ApiforgeError, ConflictError, Interrupted, UsageError, UserError
 from apiforge.git import Git, GitError
+from apiforge.lifecycle import Findings, inspect, settle
 from apiforge.new import TEMPLATE_BRANCH
 from apiforge.project import (
     ANSWERS_FILE,
@@ -55,6 +56,7 @@ __all__ = [
     "FileChange",
     "Outcome",
     "UndoResult",
+    "UpdateBroken",
     "UpdateConflict",
     "UpdateOptions",
     "UpdateResult",
@@ -117,6 +119,8 @@ class UpdateOptions:
     command; they are set as given."""
     message: str | None = None
     """What the commits say; by default the template version and the changed answers."""
+    check_drift: bool = True
+    """After merging, run the migrations on a scratch database and `alembic check`."""
 
 
 @dataclass
@@ -136,6 +140,8 @@ class UpdateResult:
     """A merge commit was made on the current branch."""
     uncommitted: bool = False
     """(Preview only) the work tree has changes the preview leaves out."""
+    findings: Findings = field(default_factory=Findings)
+    """What the update did beyond git's merge (lock file, migration heads) and found."""
 
     def having(self, *outcomes: Outcome) -> list[str]:
         return [change.path for change in self.files if change.outcome in outcomes]
@@ -156,6 +162,18 @@ class UpdateConflict(ConflictError):
             "Resolve them and `git commit`, or go back with `git merge --abort` "
             f"(or `{UNDO_COMMAND}`).",
             files,
+        )
+        self.result = result
+
+
+class UpdateBroken(UserError):
+    """The update was merged, but the result is known to be broken."""
+
+    def __init__(self, result: UpdateResult) -> None:
+        problems = "; ".join(result.findings.problems)
+        super().__init__(
+            f"The update was merged, but {problems}. Fix it and commit, "
+            f"or go back with `{UNDO_COMMAND}`."
         )
         self.result = result
 
@@ -196,6 +214,8 @@ class _Plan:
     target: str
     changed_answers: dict[str, Any]
     message: str | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+    check_drift: bool = True
 
 
 def _render(project: Project, installed: Installed, answers: Mapping[str, Any], dest: Path) -> str:
@@ -360,7 +380,14 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
             step("render")
             rendered = Path(tmp) / project.root.name
             target = _render(project, installed, answers, rendered)
-            plan = _Plan(_label(project.commit), target, changed, options.message)
+            plan = _Plan(
+                _label(project.commit),
+                target,
+                changed,
+                options.message,
+                answers=answers,
+                check_drift=options.check_drift,
+            )
             if not options.preview:
                 return _apply(git, project.root, rendered, plan, step, preview=False)
             step("preview")
@@ -408,8 +435,10 @@ def _apply(
         conflicts: list[str] = []
         if not clean:
             kept_deleted, kept_yours, conflicts = _resolve(git)
-            if not conflicts:
-                git.run(*git.identity_args(), "commit", "--quiet", "--no-edit", "--no-verify")
+        step("settle")
+        conflicts = settle(git, tip, new_tip, head, conflicts, result.findings)
+        if not conflicts:
+            git.run(*git.identity_args(), "commit", "--quiet", "--no-edit", "--no-verify")
         result.committed = not conflicts
         if not preview and result.committed:
             git.run("update-ref", POST_HEAD_REF, "HEAD")
@@ -418,8 +447,14 @@ def _apply(
         if not preview:
             _roll_back(git, head, tip)
         raise
-    if conflicts and not preview:
-        raise UpdateConflict(result)
+    if conflicts:
+        if not preview:
+            raise UpdateConflict(result)
+        return result
+    step("inspect")
+    inspect(git, tip, new_tip, head, plan.answers, drift=plan.check_drift, findings=result.findings)
+    if result.findings.problems and not preview:
+        raise UpdateBroken(result)
     return result
 
 
@@ -511,13 +546,15 @@ def _roll_back(git: Git, head: str, tip: str) -> None:
 
 
 def _merge(git: Git, message: str) -> bool:
-    """Merge the template branch; True when clean, False when conflicts are left."""
+    """Merge the template branch without committing; True when clean, False when
+    conflicts are left."""
     completed = subprocess.run(
         [
             "git",
             *git.identity_args(),
             "merge",
             "--no-ff",
+            "--no-commit",
             "--no-edit",
             "--no-verify",
             "--quiet",

@@ -20,6 +20,8 @@ _STEPS = {
     "preview": "Cloning the project for the preview…",
     "template": "Committing the template branch…",
     "merge": "Merging…",
+    "settle": "Locking dependencies and joining migration heads…",
+    "inspect": "Checking the migrations on a scratch database…",
 }
 
 _OUTCOMES = {
@@ -56,16 +58,32 @@ def update(
             "--undo", help="Put the project back exactly as it was before the last update."
         ),
     ] = False,
+    drift_check: Annotated[
+        bool,
+        typer.Option(
+            "--drift-check/--no-drift-check",
+            help="After merging, run the migrations on a scratch database and `alembic check`.",
+        ),
+    ] = True,
 ) -> None:
     """Bring a project up to this apiforge's template, keeping your edits.
 
     Renders the template with the project's answers onto the branch apiforge/template
     and merges that branch into the current one. Conflicts are ordinary git conflicts;
-    `git merge --abort` or `apiforge update --undo` goes back.
+    `git merge --abort` or `apiforge update --undo` goes back. uv.lock is locked again
+    from the merged pyproject.toml, never merged as text; migration heads left by the
+    merge are joined with a merge revision; the result is checked (one head, no drift
+    between models and migrations, new settings) and a broken one exits 1.
     """
     from apiforge.answers import parse_data
     from apiforge.errors import UsageError
-    from apiforge.update import UpdateConflict, UpdateOptions, undo_update, update_project
+    from apiforge.update import (
+        UpdateBroken,
+        UpdateConflict,
+        UpdateOptions,
+        undo_update,
+        update_project,
+    )
 
     with handle_errors():
         if undo:
@@ -78,7 +96,12 @@ def update(
                 soft_wrap=True,
             )
             return
-        options = UpdateOptions(project=project, data=parse_data(data or []), preview=preview)
+        options = UpdateOptions(
+            project=project,
+            data=parse_data(data or []),
+            preview=preview,
+            check_drift=drift_check,
+        )
         try:
             with out().status(_STEPS["check"]) as status:
                 result = update_project(
@@ -86,6 +109,11 @@ def update(
                 )
         except UpdateConflict as exc:
             _print_files(exc.result)
+            _print_findings(exc.result)
+            raise
+        except UpdateBroken as exc:
+            _print_files(exc.result)
+            _print_findings(exc.result)
             raise
     _report(result)
 
@@ -108,6 +136,46 @@ def _print_files(result: UpdateResult) -> None:
         out().print(table)
     if unchanged and not result.preview:
         out().print(f"[muted]{len(unchanged)} other template files unchanged.[/]")
+
+
+def _print_findings(result: UpdateResult) -> None:
+    """What the update did beyond the merge, what it checked, and what to run next."""
+    from rich.markup import escape
+
+    findings = result.findings
+    console = out()
+    lock = findings.lock
+    if lock is not None and lock.regenerated:
+        where = "uv's cache" if lock.source == "cache" else "the registry (not all in uv's cache)"
+        console.print(
+            f"[success]uv.lock[/] locked again from the merged pyproject.toml, using {where}."
+        )
+    if findings.merge_revision is not None:
+        heads = ", ".join(findings.joined_heads)
+        console.print(
+            f"[success]Migrations[/]: joined the heads {heads} with {findings.merge_revision}.",
+            soft_wrap=True,
+        )
+    if len(findings.heads) == 1:
+        console.print(f"[success]Migrations[/]: one head ({findings.heads[0]}).")
+    drift = findings.drift
+    if drift is not None and drift.checked and drift.ok:
+        console.print(
+            "[success]Models and migrations agree[/] (alembic check on a scratch database)."
+        )
+    elif drift is not None and not drift.checked:
+        console.print(f"[warning]Drift not checked:[/] {escape(drift.detail)}.", soft_wrap=True)
+    settings = findings.settings
+    if settings.added:
+        console.print(f"Settings added by the template: {', '.join(settings.added)}.")
+    if settings.removed:
+        console.print(f"Settings no longer used: {', '.join(settings.removed)}.")
+    for problem in findings.problems:
+        console.print(f"[error]Broken:[/] {escape(problem)}.", soft_wrap=True)
+    if findings.next_steps:
+        console.print("Next steps:")
+        for step in findings.next_steps:
+            console.print(f"  {escape(step)}", soft_wrap=True)
 
 
 def _undo_hint(result: UpdateResult) -> str:
@@ -137,7 +205,9 @@ def _report(result: UpdateResult) -> None:
         conflicts = len(result.conflicts)
         if conflicts:
             out().print(f"[warning]{conflicts} file(s) would have conflicts.[/]")
+        _print_findings(result)
         out().print(f"[muted]Preview of {name} ({versions}): nothing was written.{note}[/]")
         return
+    _print_findings(result)
     out().print(f"[success]Updated[/] [path]{name}[/] ({versions}) with one merge commit.")
     out().print(f"Undo with: {_undo_hint(result)}", soft_wrap=True)
