@@ -9,11 +9,52 @@ from pathlib import Path
 
 import pytest
 
+from apiforge.errors import UsageError
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
 from apiforge.project import Installed, installed_template, parse_version
-from apiforge.template_source import bundled_template_dir, staged_template
+from apiforge.template_source import bundled_template_dir, export_template, staged_template
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def releases() -> dict[str, str]:
+    """Each released template version and the commit that shipped it (releases.toml)."""
+    import tomllib
+
+    with (REPOSITORY / "releases.toml").open("rb") as file:
+        return {str(version): str(commit) for version, commit in tomllib.load(file).items()}
+
+
+@pytest.fixture(scope="session")
+def released_template(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Installed]:
+    """`make(version)`: the template of an earlier release, as that apiforge installed it."""
+    made: dict[str, Installed] = {}
+
+    def make(version: str) -> Installed:
+        if version not in made:
+            folder = tmp_path_factory.mktemp(f"release-{version}")
+            try:
+                export_template(REPOSITORY, releases()[version], folder)
+            except UsageError as exc:
+                if IN_CI:
+                    pytest.fail(f"CI needs the release {version} from git history: {exc}")
+                pytest.skip(str(exc))
+            changelog = folder / "CHANGELOG.md"
+            made[version] = Installed(folder, version, changelog if changelog.is_file() else None)
+        return made[version]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def previous_template(released_template: Callable[[str], Installed]) -> Installed:
+    """The newest release before the version in this checkout."""
+    current = parse_version(installed_template().version)
+    earlier = [version for version in releases() if parse_version(version) < current]
+    if not earlier:
+        pytest.fail(f"releases.toml lists no release before {current}.")
+    return released_template(max(earlier, key=parse_version))
 
 
 @pytest.fixture(scope="session")

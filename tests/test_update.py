@@ -705,3 +705,76 @@ def test_a_failing_merge_is_rolled_back(
     with pytest.raises(GitError, match="simulated"):
         _update(project, new)
     assert _state(project) == state
+
+
+# --- Projects made with --no-git --------------------------------------------------------
+
+
+def _generate_without_git(root: Path, installed: Installed) -> Path:
+    project = root / "demo"
+    render_installed(installed, project, {"project_name": "demo"})
+    return project
+
+
+def test_a_project_made_without_git_is_told_how_to_become_updatable(
+    tmp_path: Path, old: Installed
+) -> None:
+    project = _generate_without_git(tmp_path, old)
+    result = runner.invoke(app, ["update", str(project)])
+    assert result.exit_code == 2
+    assert "apiforge update --adopt" in " ".join(result.stderr.split())
+
+
+def test_adopt_then_update_merges_the_template_and_keeps_the_teams_edits(
+    tmp_path: Path, old: Installed, new: Installed
+) -> None:
+    project = _generate_without_git(tmp_path, old)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    (project / "service.py").write_text(_lines("service", {10: "service line 10, the team's"}))
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Start")
+    files = _state(project)[2]
+
+    adopted = update_module.adopt_project(project, installed=old)
+
+    assert adopted.version == "0.1.0"
+    assert _state(project)[2] == files  # adopting changes no file
+    assert git(project, "status", "--porcelain") == ""
+    assert git(project, "rev-parse", TEMPLATE_BRANCH).strip() in git(
+        project, "rev-list", "--parents", "-1", "HEAD"
+    )
+    result = _update(project, new)
+    assert result.committed
+    outcomes = _outcomes(result)
+    assert outcomes["service.py"] == Outcome.MERGED
+    assert outcomes["app.py"] == Outcome.UPDATED
+    service = (project / "service.py").read_text()
+    assert "service line 1, improved by the template" in service
+    assert "service line 10, the team's" in service
+
+
+def test_adopt_refuses_a_project_on_another_version_and_one_with_a_template_branch(
+    tmp_path: Path, old: Installed, new: Installed
+) -> None:
+    project = _generate(tmp_path, old)
+    with pytest.raises(UsageError, match="has the branch apiforge/template already"):
+        update_module.adopt_project(project, installed=old)
+    git(project, "branch", "-D", TEMPLATE_BRANCH)
+    before = _everything(project)
+    with pytest.raises(UsageError, match=r"uvx apiforge@0\.1\.0 update --adopt"):
+        update_module.adopt_project(project, installed=new)
+    assert _everything(project) == before
+
+
+def test_cli_adopt(tmp_path: Path, old: Installed, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _generate_without_git(tmp_path, old)
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Start")
+    monkeypatch.setattr("apiforge.update.installed_template", lambda: old)
+    result = runner.invoke(app, ["update", "--adopt", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "Adopted demo" in result.output
+    again = runner.invoke(app, ["update", "--adopt", str(project)])
+    assert again.exit_code == 2
+    assert "already" in again.stderr

@@ -6,7 +6,10 @@ Reading a template's questions only needs YAML, not copier or Jinja, so that
 
 from __future__ import annotations
 
+import io
 import shutil
+import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +25,7 @@ __all__ = [
     "bundled_template_dir",
     "choice_value",
     "describe_default",
+    "export_template",
     "load_config",
     "load_questions",
     "questions_markdown",
@@ -69,6 +73,39 @@ def staged_template(source: Path) -> Iterator[Path]:
         shutil.copy2(source / "copier.yml", staged / "copier.yml")
         shutil.copytree(source / "template", staged / "template")
         yield staged
+
+
+def export_template(repository: Path, ref: str, dest: Path) -> Path:
+    """Write the template as it is at *ref* of the git repository *repository* into *dest*.
+
+    *dest* gets `copier.yml`, `template/` and, where the ref has one, `CHANGELOG.md`:
+    a folder that renders exactly what that commit or tag would.
+    """
+
+    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", *args], cwd=repository, capture_output=True, check=False)
+
+    if git("rev-parse", "--quiet", "--verify", f"{ref}^{{commit}}").returncode != 0:
+        raise UsageError(
+            f"{ref} is not a commit or tag of {repository} (a shallow clone may lack it: "
+            "`git fetch --unshallow`)."
+        )
+    listed = git("ls-tree", "--name-only", ref).stdout.decode().split()
+    wanted = [
+        name for name in ("copier.yml", "copier.yaml", "template", "CHANGELOG.md") if name in listed
+    ]
+    if not {"copier.yml", "copier.yaml"} & set(wanted):
+        raise UsageError(f"{ref} of {repository} has no copier.yml; is it a copier template?")
+    archive = git("archive", "--format=tar", ref, "--", *wanted)
+    if archive.returncode != 0:
+        reason = archive.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(
+            f"Cannot read {ref} of {repository}: {reason[-1] if reason else 'git archive failed'}"
+        )
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+    return dest
 
 
 @dataclass(frozen=True)

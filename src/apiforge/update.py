@@ -53,6 +53,7 @@ from apiforge.template_source import Question, load_questions, staged_template
 
 __all__ = [
     "UNDO_COMMAND",
+    "AdoptResult",
     "FileChange",
     "Outcome",
     "UndoResult",
@@ -60,6 +61,7 @@ __all__ = [
     "UpdateConflict",
     "UpdateOptions",
     "UpdateResult",
+    "adopt_project",
     "render_installed",
     "undo_update",
     "update_project",
@@ -248,7 +250,9 @@ def _open_repo(project: Project) -> Git:
     if not git.is_repo():
         raise NotAProjectError(
             f"{project.root} is not a git repository; apiforge update merges template "
-            "changes through the git history that `apiforge new` starts."
+            "changes through the git history that `apiforge new` starts. For a project made "
+            "with --no-git: `git init && git add --all && git commit -m 'Start'`, then "
+            "`apiforge update --adopt`."
         )
     top = Path(git.run("rev-parse", "--show-toplevel").strip())
     if top.resolve() != project.root.resolve():
@@ -321,7 +325,8 @@ def _template_tip(git: Git) -> str:
         f"The branch {TEMPLATE_BRANCH}, which holds the pristine template that updates merge "
         "from, is missing; recreate it on the commit `apiforge new` made "
         f"(usually the first: `git branch {TEMPLATE_BRANCH} "
-        "$(git rev-list --max-parents=0 HEAD)`)."
+        "$(git rev-list --max-parents=0 HEAD)`), or, for a project made with --no-git, "
+        "run `apiforge update --adopt`."
     )
 
 
@@ -500,8 +505,9 @@ def _merge_message(plan: _Plan) -> str:
     return message
 
 
-def _commit_render(git: Git, rendered: Path, parent: str, message: str) -> str:
-    """Commit the tree of *rendered* on top of *parent*; return *parent* if nothing changed.
+def _commit_render(git: Git, rendered: Path, parent: str | None, message: str) -> str:
+    """Commit the tree of *rendered* on top of *parent* (or as a root commit); return
+    *parent* if nothing changed.
 
     The commit is built with a temporary index, so neither the project's index nor
     its files are touched, and the branch itself is not moved.
@@ -511,6 +517,8 @@ def _commit_render(git: Git, rendered: Path, parent: str, message: str) -> str:
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git.run(f"--git-dir={git_dir}", f"--work-tree={rendered}", "add", "--all", env=env)
         tree = git.run(f"--git-dir={git_dir}", "write-tree", env=env).strip()
+    if parent is None:
+        return git.run(*git.identity_args(), "commit-tree", tree, "-m", message).strip()
     if tree == git.run("rev-parse", f"{parent}^{{tree}}").strip():
         return parent
     args = ("commit-tree", tree, "-p", parent, "-m", message)
@@ -635,6 +643,87 @@ def _classify(
             outcome = Outcome.ADDED if theirs[path] == "A" else Outcome.UPDATED
         changes.append(FileChange(path, outcome))
     return changes
+
+
+# --- Adopting a project without a template branch ---------------------------------
+
+
+@dataclass(frozen=True)
+class AdoptResult:
+    project: Path
+    version: str
+    """The template version whose render the template branch now holds."""
+    merge: str
+    """The commit on the current branch that records the template branch as merged."""
+
+
+def adopt_project(path: Path, installed: Installed | None = None) -> AdoptResult:
+    """Give a project made with ``--no-git`` (or whose template branch is lost) the
+    template branch that updates merge from.
+
+    The template is rendered at the version the project records, with its answers,
+    and committed as the root of `apiforge/template`; an ``ours`` merge then records
+    that render as the base of the current branch without changing a file. Later
+    updates merge the template's changes since that version, keeping every edit.
+    """
+    try:
+        return _adopt(path, installed or installed_template())
+    except KeyboardInterrupt:
+        raise Interrupted("Interrupted; the project was left as it was.") from None
+
+
+def _adopt(path: Path, installed: Installed) -> AdoptResult:
+    project = read_project(path)
+    git = Git(project.root)
+    if not git.is_repo():
+        raise NotAProjectError(
+            f"{project.root} is not a git repository; make it one "
+            "(`git init && git add --all && git commit -m 'Start'`), then run "
+            "`apiforge update --adopt` again."
+        )
+    git = _open_repo(project)
+    if not git.ok("rev-parse", "--quiet", "--verify", "HEAD"):
+        raise UsageError("The repository has no commit yet; commit the project first.")
+    branch = _current_branch(git)
+    _check_clean(git)
+    if git.ok("rev-parse", "--quiet", "--verify", TEMPLATE_REF):
+        raise UsageError(
+            f"{project.root.name} has the branch {TEMPLATE_BRANCH} already; run `apiforge update`."
+        )
+    if project.is_bundled and project.version != parse_version(installed.version):
+        raise UsageError(
+            f"{project.root.name} is on apiforge template {project.version}, and adopting "
+            f"renders that same version; run `uvx apiforge@{project.version} update --adopt`, "
+            "then `apiforge update` with this apiforge."
+        )
+    with tempfile.TemporaryDirectory(prefix="apiforge-adopt-") as tmp:
+        rendered = Path(tmp) / project.root.name
+        if project.is_bundled:
+            render_installed(installed, rendered, project.answers)
+            version = version_text(installed.version)
+        else:
+            source = TemplateSource(project.template_location(), project.commit)
+            render_template(source, rendered, data=project.answers, defaults=True)
+            version = _label(project.commit)
+        tip = _commit_render(git, rendered, None, f"apiforge template {version} (adopted)")
+    git.run("update-ref", TEMPLATE_REF, tip)
+    try:
+        git.run(
+            *git.identity_args(),
+            "merge",
+            "--quiet",
+            "--no-verify",
+            "--allow-unrelated-histories",
+            "-s",
+            "ours",
+            "-m",
+            f"Adopt apiforge template {version} as the base of {branch}",
+            TEMPLATE_BRANCH,
+        )
+    except BaseException:
+        git.run("update-ref", "-d", TEMPLATE_REF)
+        raise
+    return AdoptResult(project.root, version, _rev(git, "HEAD"))
 
 
 # --- Undo ------------------------------------------------------------------

@@ -58,6 +58,14 @@ def update(
             "--undo", help="Put the project back exactly as it was before the last update."
         ),
     ] = False,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Give a project made with --no-git (committed to git since) the template "
+            "branch updates merge from.",
+        ),
+    ] = False,
     drift_check: Annotated[
         bool,
         typer.Option(
@@ -79,6 +87,7 @@ def update(
     from apiforge.errors import UsageError
     from apiforge.update import (
         UpdateBroken,
+        adopt_project,
         UpdateConflict,
         UpdateOptions,
         undo_update,
@@ -86,6 +95,18 @@ def update(
     )
 
     with handle_errors():
+        if adopt:
+            if data or preview or undo:
+                raise UsageError("--adopt takes no other options.")
+            adopted = adopt_project(project)
+            out().print(
+                f"[success]Adopted[/] [path]{adopted.project.name}[/]: the branch "
+                f"apiforge/template holds template {adopted.version}, recorded as the base of "
+                f"your branch (commit {adopted.merge[:12]}); no file changed. "
+                "`apiforge update` now merges newer templates.",
+                soft_wrap=True,
+            )
+            return
         if undo:
             if data or preview:
                 raise UsageError("--undo takes no other options.")
