@@ -48,13 +48,22 @@ def released_template(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str
 
 
 @pytest.fixture(scope="session")
-def previous_template(released_template: Callable[[str], Installed]) -> Installed:
-    """The newest release before the version in this checkout."""
+def previous_release() -> tuple[str, str]:
+    """The newest release before the version in this checkout, and its commit."""
     current = parse_version(installed_template().version)
-    earlier = [version for version in releases() if parse_version(version) < current]
+    earlier = {v: c for v, c in releases().items() if parse_version(v) < current}
     if not earlier:
         pytest.fail(f"releases.toml lists no release before {current}.")
-    return released_template(max(earlier, key=parse_version))
+    version = max(earlier, key=parse_version)
+    return version, earlier[version]
+
+
+@pytest.fixture(scope="session")
+def previous_template(
+    released_template: Callable[[str], Installed], previous_release: tuple[str, str]
+) -> Installed:
+    """The template of the newest release before the version in this checkout."""
+    return released_template(previous_release[0])
 
 
 @pytest.fixture(scope="session")

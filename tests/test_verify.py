@@ -358,3 +358,45 @@ def test_find_python_skips_shims_that_do_not_work(
         assert find_python("3.98") is None
     finally:
         find_python.cache_clear()
+
+
+def _commit_all(folder: Path, message: str, tag: str | None = None) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "add", "--all"], cwd=folder, check=True)
+    subprocess.run([*git, "commit", "-qm", message], cwd=folder, check=True)
+    if tag is not None:
+        subprocess.run([*git, "tag", tag], cwd=folder, check=True)
+
+
+@pytest.mark.usefixtures("git_identity")
+@pytest.mark.parametrize("as_url", [False, True])
+def test_from_generates_with_the_earlier_version_and_updates_before_the_gates(
+    fake_template: MakeTemplate, monkeypatch: pytest.MonkeyPatch, as_url: bool
+) -> None:
+    template = fake_template()
+    subprocess.run(["git", "init", "-q"], cwd=template, check=True)
+    _commit_all(template, "v1", tag="v1")
+    app_file = template / "template" / "app.py.jinja"
+    app_file.write_text(app_file.read_text() + "VERSION = 2\n")
+    _commit_all(template, "v2")
+    updated = Gate("updated", ((sys.executable, "-c", "import app; assert app.VERSION == 2"),))
+    monkeypatch.setattr("apiforge.gates.GATES", (*FAKE_GATES, updated))
+
+    location = f"file://{template}" if as_url else str(template)
+    code, output = _verify("--template", location, "--from", "v1")
+
+    assert code == 0, output
+    assert "update" in output
+    assert "1 combination: 1 passed, 0 failed" in output
+
+
+def test_from_an_unknown_ref_or_without_history_exits_2(fake_template: MakeTemplate) -> None:
+    template = fake_template()
+    code, output = _verify("--template", str(template), "--from", "v1")
+    assert code == 2
+    assert "--from needs a git repository" in " ".join(output.split())
+    subprocess.run(["git", "init", "-q"], cwd=template, check=True)
+    _commit_all(template, "v1")
+    code, output = _verify("--template", str(template), "--from", "nope")
+    assert code == 2
+    assert "nope is not a commit or tag" in " ".join(output.split())

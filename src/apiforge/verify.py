@@ -28,23 +28,29 @@ from threading import Lock
 from typing import Any
 
 from apiforge import gates as gates_module
+from apiforge.add import AddOptions, add_resource
 from apiforge.answers import check_answers
 from apiforge.errors import ApiforgeError, Interrupted, UsageError
 from apiforge.gates import Cancellation, Gate, GateResult, check_tools, find_python, project_env
 from apiforge.matrix import Combination, Matrix, build_matrix, template_environment
-from apiforge.new import NewOptions, create_project
+from apiforge.new import NewOptions, create_project, init_git, write_env
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
+from apiforge.project import Installed
 from apiforge.render import TemplateSource
+from apiforge.resources import RESOURCES_ANSWER
 from apiforge.template_source import (
     Question,
     bundled_template_dir,
+    export_template,
     load_config,
     load_questions,
     staged_template,
 )
+from apiforge.update import Outcome, UpdateOptions, render_installed, update_project
 
 __all__ = [
     "RENDER",
+    "UPDATE",
     "CombinationFinished",
     "CombinationResult",
     "CombinationStarted",
@@ -63,6 +69,8 @@ __all__ = [
 
 RENDER = "render"
 """The first step of every combination: render the project (and create its database)."""
+UPDATE = "update"
+"""With ``--from``: add a resource to the project of the earlier version, then update it."""
 
 _INTERRUPTED = "Interrupted; the temporary projects and the PostgreSQL server were removed."
 
@@ -140,6 +148,10 @@ class VerifyOptions:
     """Keep the rendered projects (their folder is in the result)."""
     gates: Sequence[Gate] | None = None
     """The gates to run; None for :data:`apiforge.gates.GATES`."""
+    from_ref: str | None = None
+    """A commit or tag of the template's git repository: each combination is generated
+    with that earlier version, given a resource, and updated to the template before its
+    gates run."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,8 @@ class OpenedTemplate:
     folder: Path
     config: Mapping[str, Any]
     questions: tuple[Question, ...]
+    previous: Installed | None = None
+    """With ``--from``: the earlier version, exported from the template's history."""
 
     @property
     def source(self) -> TemplateSource:
@@ -180,13 +194,22 @@ class OpenedTemplate:
 
 
 @contextmanager
-def open_template(location: str | None) -> Iterator[OpenedTemplate]:
+def open_template(location: str | None, from_ref: str | None = None) -> Iterator[OpenedTemplate]:
     """Make *location* (a folder, a git URL, or None for apiforge's) a local folder.
 
     A git URL is cloned once; a folder under git is staged, so that copier renders
-    it as it is on disk rather than cloning it again for every combination.
+    it as it is on disk rather than cloning it again for every combination. With
+    *from_ref*, the template as it was at that commit or tag is exported too.
     """
     with ExitStack() as stack:
+        previous = None
+        if from_ref is not None:
+            repository = stack.enter_context(_repository(location))
+            exported = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="apiforge-from-"))
+            )
+            export_template(repository, from_ref, exported)
+            previous = Installed(exported, "0.0.0")
         if location is None:
             name = "apiforge"
             folder = stack.enter_context(staged_template(bundled_template_dir()))
@@ -199,7 +222,30 @@ def open_template(location: str | None) -> Iterator[OpenedTemplate]:
             else:
                 folder = stack.enter_context(_cloned(source.location))
         config = load_config(folder)
-        yield OpenedTemplate(name, folder, config, tuple(load_questions(folder)))
+        yield OpenedTemplate(name, folder, config, tuple(load_questions(folder)), previous)
+
+
+@contextmanager
+def _repository(location: str | None) -> Iterator[Path]:
+    """The git repository of the template at *location*, with its history."""
+    if location is None:
+        folder = bundled_template_dir()
+        if not (folder / ".git").exists():
+            raise UsageError(
+                "--from needs the template's git history, and this apiforge is installed "
+                "without it; pass --template with a checkout or git URL of the template."
+            )
+        yield folder
+        return
+    source = TemplateSource.from_user(location)
+    path = Path(source.location)
+    if path.is_dir():
+        if not (path / ".git").exists():
+            raise UsageError(f"--from needs a git repository; {location} is a plain folder.")
+        yield path
+        return
+    with _cloned(source.location, history=True) as clone:
+        yield clone
 
 
 _NOT_TEMPLATE = {".git", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
@@ -228,14 +274,14 @@ def _staged(folder: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def _cloned(url: str) -> Iterator[Path]:
-    """Clone a template's git repository once, without its history."""
+def _cloned(url: str, *, history: bool = False) -> Iterator[Path]:
+    """Clone a template's git repository once, without its history unless asked."""
     if shutil.which("git") is None:
         raise UsageError("git is not installed; it is needed to clone the template.")
     with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
         clone = Path(tmp) / "template"
         completed = subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", url, str(clone)],
+            ["git", "clone", "--quiet", *([] if history else ["--depth", "1"]), url, str(clone)],
             capture_output=True,
             text=True,
             check=False,
@@ -244,7 +290,8 @@ def _cloned(url: str) -> Iterator[Path]:
         if completed.returncode != 0:
             lines = completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"]
             raise UsageError(f"Cannot clone the template {url}: {lines[-1]}")
-        shutil.rmtree(clone / ".git", ignore_errors=True)
+        if not history:
+            shutil.rmtree(clone / ".git", ignore_errors=True)
         yield clone
 
 
@@ -260,12 +307,14 @@ def verify_combination(
     postgres: Callable[[], PostgresServer] | None = None,
     on_event: OnEvent | None = None,
     cancellation: Cancellation | None = None,
+    previous: Installed | None = None,
 ) -> CombinationResult:
     """Render *combination* below *workdir* and run its gates.
 
     *postgres* gives the server for PostgreSQL combinations (started on first
     use); a combination whose Python or PostgreSQL is missing is skipped, not
-    failed.
+    failed. With *previous*, the project is rendered with that earlier version of
+    the template, given a resource, and updated to *source* before the gates.
     """
     emit = on_event or _ignore
     chosen = gates_module.GATES if gates is None else gates
@@ -304,9 +353,12 @@ def verify_combination(
         name = str(context.get("project_name") or "project")
         target = workdir / combination.id / name
         with _RENDER_LOCK:
-            create_project(
-                NewOptions(target=target, data=combination.data, source=source, git=False)
-            )
+            if previous is None:
+                create_project(
+                    NewOptions(target=target, data=combination.data, source=source, git=False)
+                )
+            else:
+                _render_previous(previous, target, {"project_name": name, **combination.data})
         if server is not None:
             extra["DATABASE_URL"] = server.create_database(_database_name(combination))
     except Exception as exc:
@@ -319,7 +371,10 @@ def verify_combination(
             GateResult(RENDER, True, time.perf_counter() - render_started, "", "copier copy")
         )
     emit(StepFinished(combination, steps[0]))
-    if steps[0].ok:
+    if steps[0].ok and previous is not None:
+        steps.append(_update_to(target, previous, Installed(Path(source.location), "0.0.1")))
+        emit(StepFinished(combination, steps[-1]))
+    if all(step.ok for step in steps):
         steps += gates_module.run_gates(
             target,
             env=project_env(extra, python=python),
@@ -327,11 +382,54 @@ def verify_combination(
             on_result=lambda step: emit(StepFinished(combination, step)),
             cancellation=cancellation,
         )
-    ok = all(step.ok for step in steps) and len(steps) == len(chosen) + 1
+    expected = len(chosen) + (2 if previous is not None else 1)
+    ok = all(step.ok for step in steps) and len(steps) == expected
     status = Status.PASSED if ok else Status.FAILED
     return finish(
         CombinationResult(combination, status, tuple(steps), time.perf_counter() - started)
     )
+
+
+def _render_previous(previous: Installed, target: Path, data: Mapping[str, Any]) -> None:
+    """A project as `apiforge new` makes it, from the earlier version of the template."""
+    render_installed(previous, target, data)
+    write_env(target)
+    init_git(target)
+
+
+PROBE_RESOURCE = ("gadget", ("title:str:80:unique", "quantity:int", "price:decimal?"))
+"""The resource `verify --from` adds before updating, where the template renders resources."""
+
+
+def _update_to(project: Path, previous: Installed, candidate: Installed) -> GateResult:
+    """Add a resource with the earlier template, then update the project to *candidate*."""
+    started = time.perf_counter()
+    lines: list[str] = []
+    try:
+        with _RENDER_LOCK:
+            if any(item.name == RESOURCES_ANSWER for item in load_questions(previous.folder)):
+                name, fields = PROBE_RESOURCE
+                add_resource(
+                    AddOptions(name=name, fields=fields, project=project, installed=previous)
+                )
+                lines.append(f"added the resource {name}")
+            result = update_project(
+                UpdateOptions(project=project, installed=candidate, check_drift=False)
+            )
+    except ApiforgeError as exc:
+        lines.append(str(exc))
+        return GateResult(UPDATE, False, time.perf_counter() - started, "\n".join(lines), "")
+    findings = result.findings
+    if findings.merge_revision is not None:
+        lines.append(f"joined the migration heads with {findings.merge_revision}")
+    if findings.lock is not None and findings.lock.regenerated:
+        lines.append(f"locked uv.lock again from {findings.lock.source}")
+    lines.append(f"{len(result.having(*_CHANGED))} files changed by the update")
+    output = "\n".join(lines) + "\n"
+    return GateResult(UPDATE, True, time.perf_counter() - started, output, "apiforge update")
+
+
+_CHANGED = (Outcome.ADDED, Outcome.UPDATED, Outcome.MERGED, Outcome.REMOVED)
 
 
 def _database_name(combination: Combination) -> str:
@@ -379,6 +477,7 @@ def run_matrix(
     gates: Sequence[Gate] | None = None,
     jobs: int = 1,
     on_event: OnEvent | None = None,
+    previous: Installed | None = None,
 ) -> list[CombinationResult]:
     """Verify every combination of *matrix*, *jobs* at a time, in temporary folders.
 
@@ -403,6 +502,7 @@ def run_matrix(
                 postgres=postgres,
                 on_event=on_event,
                 cancellation=cancellation,
+                previous=previous,
             ): combination
             for combination in matrix.combinations
         }
@@ -431,7 +531,7 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
     chosen = tuple(gates_module.GATES if options.gates is None else options.gates)
     started = time.perf_counter()
     with ExitStack() as stack:
-        template = stack.enter_context(open_template(options.template))
+        template = stack.enter_context(open_template(options.template, options.from_ref))
         pinned = check_answers(template.questions, options.data)
         matrix = build_matrix(
             template.questions,
@@ -443,7 +543,8 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
             reason = matrix.invalid[0].invalid if matrix.invalid else "no combination"
             raise UsageError(f"The template accepts none of these combinations ({reason}).")
         check_tools(chosen)
-        steps = (RENDER, *(gate.name for gate in chosen))
+        updating = (UPDATE,) if template.previous is not None else ()
+        steps = (RENDER, *updating, *(gate.name for gate in chosen))
         emit(Planned(template.name, matrix, steps))
         workdir = Path(tempfile.mkdtemp(prefix="apiforge-verify-"))
         if not options.keep:
@@ -455,6 +556,7 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
             gates=chosen,
             jobs=options.jobs,
             on_event=emit,
+            previous=template.previous,
         )
     return VerifyResult(
         template=template.name,

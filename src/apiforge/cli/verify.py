@@ -61,6 +61,15 @@ def verify(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the generated projects and print where.")
     ] = False,
+    from_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="REF",
+            help="Generate each combination with this earlier commit or tag of the template, "
+            "add a resource, update to the template, then run the gates.",
+        ),
+    ] = None,
 ) -> None:
     """Prove that every combination of a template's answers passes its own gates.
 
@@ -80,6 +89,7 @@ def verify(
             data=parse_data(data or []),
             jobs=jobs,
             keep=keep,
+            from_ref=from_ref,
         )
         view = _Progress()
         try:
