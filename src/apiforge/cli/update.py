@@ -87,9 +87,9 @@ def update(
     from apiforge.errors import UsageError
     from apiforge.update import (
         UpdateBroken,
-        adopt_project,
         UpdateConflict,
         UpdateOptions,
+        adopt_project,
         undo_update,
         update_project,
     )
