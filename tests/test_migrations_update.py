@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from apiforge.cli import app
-from apiforge.errors import UsageError
+from apiforge.errors import Interrupted, UsageError
 from apiforge.lifecycle import env_variables
 from apiforge.migrations import merge_revision_text, migration_head, read_migrations
 from apiforge.new import init_git
@@ -27,6 +27,7 @@ from apiforge.update import (
     UpdateConflict,
     UpdateOptions,
     render_installed,
+    undo_update,
     update_project,
 )
 
@@ -356,3 +357,39 @@ def test_a_conflict_in_pyproject_leaves_the_lock_to_uv_not_to_the_team(tmp_path:
     assert result.conflicts == ["pyproject.toml"]
     assert "<<<<<<<" not in (project / "uv.lock").read_text()
     assert any("run `uv lock`" in step for step in result.findings.next_steps)
+
+
+def test_ctrl_c_while_checking_says_the_merge_was_made_and_undo_restores(
+    tmp_path: Path, old: Installed, new: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = generate(tmp_path, old)
+    before = git(project, "rev-parse", "HEAD")
+
+    def ctrl_c(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("apiforge.update.inspect", ctrl_c)
+    with pytest.raises(Interrupted, match="the update is merged") as caught:
+        update_project(UpdateOptions(project=project, installed=new))
+    assert "apiforge update --undo" in str(caught.value)
+    assert git(project, "rev-parse", "HEAD") != before
+    assert git(project, "status", "--porcelain") == ""
+    undo_update(project)
+    assert git(project, "rev-parse", "HEAD") == before
+
+
+def test_preview_shows_the_heads_it_would_join_and_writes_nothing(
+    tmp_path: Path, old: Installed, new: Installed
+) -> None:
+    project = generate(tmp_path, old)
+    commit(project, {"alembic/versions/cccccccccccc_orders.py": migration("cccccccccccc", "0001")})
+    state = git(project, "for-each-ref"), git(project, "rev-parse", "HEAD")
+    files = sorted(str(path) for path in project.rglob("*") if ".git" not in path.parts)
+
+    result = update_project(UpdateOptions(project=project, installed=new, preview=True))
+
+    assert result.preview
+    assert result.findings.joined_heads == ["0002", "cccccccccccc"]
+    assert len(result.findings.heads) == 1
+    assert (git(project, "for-each-ref"), git(project, "rev-parse", "HEAD")) == state
+    assert sorted(str(path) for path in project.rglob("*") if ".git" not in path.parts) == files

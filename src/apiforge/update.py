@@ -457,7 +457,17 @@ def _apply(
             raise UpdateConflict(result)
         return result
     step("inspect")
-    inspect(git, tip, new_tip, head, plan.answers, drift=plan.check_drift, findings=result.findings)
+    try:
+        inspect(
+            git, tip, new_tip, head, plan.answers, drift=plan.check_drift, findings=result.findings
+        )
+    except KeyboardInterrupt:
+        if preview:
+            raise
+        raise Interrupted(
+            "Interrupted while checking the result; the update is merged (one merge commit), "
+            f"unchecked. Check it with `uv run alembic check`, or go back with `{UNDO_COMMAND}`."
+        ) from None
     if result.findings.problems and not preview:
         raise UpdateBroken(result)
     return result
