@@ -23,7 +23,9 @@ class Git:
     def __init__(self, root: Path) -> None:
         self.root = root
         if shutil.which("git") is None:
-            raise UserError("git is not installed; install it or pass --no-git.")
+            raise UserError(
+                "git is not installed; install it (`apiforge new --no-git` works without it)."
+            )
 
     def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
         result = subprocess.run(
@@ -36,6 +38,15 @@ class Git:
         )
         if check and result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
+            reason = detail[-1] if detail else f"exit code {result.returncode}"
+            raise GitError(f"git {args[0]} failed: {reason}")
+        return result.stdout
+
+    def run_bytes(self, *args: str) -> bytes:
+        """Run a git command whose output is not text (a file's content, an archive)."""
+        result = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False)
+        if result.returncode != 0:
+            detail = result.stderr.decode(errors="replace").strip().splitlines()
             reason = detail[-1] if detail else f"exit code {result.returncode}"
             raise GitError(f"git {args[0]} failed: {reason}")
         return result.stdout

@@ -151,10 +151,7 @@ def _settle_lock(
 
 
 def _show(git: Git, commit: str, path: str) -> bytes:
-    completed = subprocess.run(
-        ["git", "show", f"{commit}:{path}"], cwd=git.root, capture_output=True, check=True
-    )
-    return completed.stdout
+    return git.run_bytes("show", f"{commit}:{path}")
 
 
 def _uv_env(root: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -386,12 +383,7 @@ def check_drift(
     with tempfile.TemporaryDirectory(prefix="apiforge-drift-") as tmp:
         tree = Path(tmp) / "project"
         tree.mkdir()
-        archive = subprocess.run(
-            ["git", "archive", "--format=tar", commit],
-            cwd=git.root,
-            capture_output=True,
-            check=True,
-        ).stdout
+        archive = git.run_bytes("archive", "--format=tar", commit)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tree, filter="data")
         if postgres:

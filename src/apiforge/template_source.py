@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -82,28 +81,22 @@ def export_template(repository: Path, ref: str, dest: Path) -> Path:
     a folder that renders exactly what that commit or tag would.
     """
 
-    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(["git", *args], cwd=repository, capture_output=True, check=False)
+    from apiforge.git import Git
 
-    if git("rev-parse", "--quiet", "--verify", f"{ref}^{{commit}}").returncode != 0:
+    git = Git(repository)
+    if not git.ok("rev-parse", "--quiet", "--verify", f"{ref}^{{commit}}"):
         raise UsageError(
             f"{ref} is not a commit or tag of {repository} (a shallow clone may lack it: "
             "`git fetch --unshallow`)."
         )
-    listed = git("ls-tree", "--name-only", ref).stdout.decode().split()
-    wanted = [
-        name for name in ("copier.yml", "copier.yaml", "template", "CHANGELOG.md") if name in listed
-    ]
+    listed = git.run("ls-tree", "--name-only", ref).split()
+    names = ("copier.yml", "copier.yaml", "template", "CHANGELOG.md")
+    wanted = [name for name in names if name in listed]
     if not {"copier.yml", "copier.yaml"} & set(wanted):
         raise UsageError(f"{ref} of {repository} has no copier.yml; is it a copier template?")
-    archive = git("archive", "--format=tar", ref, "--", *wanted)
-    if archive.returncode != 0:
-        reason = archive.stderr.decode(errors="replace").strip().splitlines()
-        raise UsageError(
-            f"Cannot read {ref} of {repository}: {reason[-1] if reason else 'git archive failed'}"
-        )
+    archive = git.run_bytes("archive", "--format=tar", ref, "--", *wanted)
     dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(dest, filter="data")
     return dest
 
