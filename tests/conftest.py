@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import IN_CI
 
 from apiforge.errors import UsageError
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
 from apiforge.project import Installed, installed_template, parse_version
 from apiforge.template_source import bundled_template_dir, export_template, staged_template
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers import EVERY_TYPE, commit, everything, git
 from typer.testing import CliRunner
 
 from apiforge.add import AddOptions, AddResult, add_resource, migration_head
@@ -28,18 +28,6 @@ pytestmark = pytest.mark.usefixtures("git_identity")
 
 runner = CliRunner()
 
-EVERY_TYPE = [
-    "name:str:120",
-    "sku:str:32:unique:index",
-    "body:text?",
-    "quantity:int",
-    "rating:float?",
-    "price:decimal",
-    "in_stock:bool",
-    "released:date?",
-    "published_at:datetime:index",
-    "ref:uuid?:unique",
-]
 CATEGORY = ["title:str:100:unique", "note:text?"]
 
 
@@ -54,30 +42,6 @@ def project(fresh: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "shop"
     shutil.copytree(fresh, copy, symlinks=True)
     return copy
-
-
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def commit(project: Path, files: dict[str, str], message: str = "Team work") -> None:
-    for name, text in files.items():
-        path = project / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", message)
-
-
-def everything(project: Path) -> dict[str, bytes]:
-    """Every byte below the project, .git included."""
-    return {
-        path.relative_to(project).as_posix(): path.read_bytes()
-        for path in sorted(project.rglob("*"))
-        if path.is_file()
-    }
 
 
 def add(project: Path, name: str, fields: list[str], **options: Any) -> AddResult:

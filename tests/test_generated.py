@@ -9,11 +9,11 @@ server. These are the slow tests; CI runs them all.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import IN_CI
 
 from apiforge.matrix import Combination, build_matrix, template_environment
 from apiforge.render import TemplateSource
@@ -22,8 +22,6 @@ from apiforge.template_source import bundled_template_dir, load_config, load_que
 from apiforge.verify import CombinationResult, Status, verify_combination
 
 pytestmark = pytest.mark.slow
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _pairwise() -> list[Any]:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import commit, git
 from typer.testing import CliRunner
 
 from apiforge.cli import app
@@ -73,23 +74,11 @@ def write_template(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def generate(root: Path, installed: Installed) -> Path:
     project = root / "demo"
     render_installed(installed, project, {"project_name": "demo"})
     init_git(project)
     return project
-
-
-def commit(project: Path, files: dict[str, str]) -> None:
-    write_template(project, files)
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "-m", "Team work")
 
 
 def update(project: Path, installed: Installed) -> object:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import EVERY_TYPE
 
 from apiforge.errors import UsageError
 from apiforge.render import TemplateSource, render_template
@@ -251,18 +252,6 @@ def test_a_resource_round_trips_through_its_answer() -> None:
 
 # --- The rendered slice ---------------------------------------------------------------
 
-EVERY_TYPE = [
-    "name:str",
-    "sku:str:32:unique:index",
-    "body:text?",
-    "quantity:int",
-    "rating:float?",
-    "price:decimal",
-    "in_stock:bool",
-    "released:date?",
-    "published_at:datetime:index",
-    "ref:uuid?:unique",
-]
 LONG = "x" * MAX_FIELD_NAME_LENGTH
 
 

@@ -8,12 +8,12 @@ edits touch every case the update has a rule for.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import everything, git
 from typer.testing import CliRunner
 
 from apiforge import update as update_module
@@ -126,12 +126,6 @@ def new(tmp_path: Path) -> Installed:
     return Installed(folder, "v0.2.0", changelog)
 
 
-def git(project: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    ).stdout
-
-
 def _generate(root: Path, installed: Installed) -> Path:
     """A project as `apiforge new` of version *installed* made it."""
     project = root / "demo"
@@ -181,15 +175,6 @@ def _state(project: Path) -> tuple[str, str, dict[str, bytes]]:
         if path.is_file() and ".git" not in path.relative_to(project).parts[:1]
     }
     return git(project, "rev-parse", "HEAD"), refs, files
-
-
-def _everything(project: Path) -> dict[str, bytes]:
-    """Every byte below the project, .git included."""
-    return {
-        path.relative_to(project).as_posix(): path.read_bytes()
-        for path in sorted(project.rglob("*"))
-        if path.is_file()
-    }
 
 
 def _outcomes(result: UpdateResult) -> dict[str, Outcome]:
@@ -339,19 +324,19 @@ def test_undo_refuses_when_commits_were_made_after_the_update(
 
 
 def test_preview_lists_every_file_and_writes_nothing(conflicted: Path, new: Installed) -> None:
-    before = _everything(conflicted)
+    before = everything(conflicted)
     result = _update(conflicted, new, preview=True)
     assert result.preview
     assert _outcomes(result) == {**CLEAN_OUTCOMES, "app.py": Outcome.CONFLICT}
     assert result.conflicts == ["app.py"]
-    assert _everything(conflicted) == before
+    assert everything(conflicted) == before
 
 
 def test_preview_of_a_current_project_says_so(project: Path, new: Installed) -> None:
     _update(project, new)
-    before = _everything(project)
+    before = everything(project)
     assert _update(project, new, preview=True).up_to_date
-    assert _everything(project) == before
+    assert everything(project) == before
 
 
 def test_interrupted_merge_leaves_the_project_as_it_was(
@@ -569,13 +554,13 @@ def test_cli_conflict_exits_1_with_the_files(conflicted: Path) -> None:
 
 @pytest.mark.usefixtures("installed_is_new")
 def test_cli_preview_lists_and_writes_nothing(conflicted: Path) -> None:
-    before = _everything(conflicted)
+    before = everything(conflicted)
     result = runner.invoke(app, ["update", "--preview", str(conflicted)])
     assert result.exit_code == 0, result.output
     for path in CLEAN_OUTCOMES:
         assert path in result.output
     assert "nothing was written" in result.output
-    assert _everything(conflicted) == before
+    assert everything(conflicted) == before
 
 
 @pytest.mark.usefixtures("installed_is_new")
@@ -685,11 +670,11 @@ def test_undo_after_the_team_resolved_and_committed_the_conflict(
 
 def test_preview_leaves_uncommitted_changes_out_and_alone(conflicted: Path, new: Installed) -> None:
     (conflicted / "mine.py").write_text("MINE = 'work in progress'\n")
-    before = _everything(conflicted)
+    before = everything(conflicted)
     result = _update(conflicted, new, preview=True)
     assert result.uncommitted
     assert _outcomes(result)["app.py"] == Outcome.CONFLICT
-    assert _everything(conflicted) == before
+    assert everything(conflicted) == before
 
 
 def test_a_failing_merge_is_rolled_back(
@@ -760,10 +745,10 @@ def test_adopt_refuses_a_project_on_another_version_and_one_with_a_template_bran
     with pytest.raises(UsageError, match="has the branch apiforge/template already"):
         update_module.adopt_project(project, installed=old)
     git(project, "branch", "-D", TEMPLATE_BRANCH)
-    before = _everything(project)
+    before = everything(project)
     with pytest.raises(UsageError, match=r"uvx apiforge@0\.1\.0 update --adopt"):
         update_module.adopt_project(project, installed=new)
-    assert _everything(project) == before
+    assert everything(project) == before
 
 
 def test_cli_adopt(tmp_path: Path, old: Installed, monkeypatch: pytest.MonkeyPatch) -> None:
