@@ -25,6 +25,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from src.api.deps import get_db
@@ -101,8 +102,15 @@ async def superuser(session: AsyncSession) -> User:
     return await _create_user(session, "root@example.com", is_superuser=True)
 
 
+async def stored_token_version(session: AsyncSession, user: User) -> int:
+    """The user's token version in the database, not the one the session remembers."""
+    version = await session.scalar(select(User.token_version).where(User.id == user.id))
+    assert version is not None
+    return version
+
+
 def _bearer(user: User) -> dict[str, str]:
-    token, _ = create_access_token(user.id)
+    token, _ = create_access_token(user.id, user.token_version)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -4,6 +4,7 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -52,14 +53,29 @@ async def verify_password(password: str, password_hash: str | None) -> tuple[boo
     return await asyncio.to_thread(_password_hash().verify_and_update, password, password_hash)
 
 
-def create_access_token(subject: uuid.UUID, *, now: datetime | None = None) -> tuple[str, int]:
-    """Return a signed access token for `subject` and its lifetime in seconds."""
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a valid access token says: whose it is, and the user's token version at issue."""
+
+    user_id: uuid.UUID
+    token_version: int
+
+
+def create_access_token(
+    subject: uuid.UUID, token_version: int, *, now: datetime | None = None
+) -> tuple[str, int]:
+    """Return a signed access token for `subject` and its lifetime in seconds.
+
+    `token_version` is the user's current `User.token_version`; the token stops working
+    once that changes.
+    """
     settings = get_settings()
     issued_at = now or datetime.now(UTC)
     lifetime = timedelta(minutes=settings.access_token_expire_minutes)
     claims = {
         "sub": str(subject),
         "type": ACCESS_TOKEN_TYPE,
+        "ver": token_version,
         "iat": issued_at,
         "exp": issued_at + lifetime,
     }
@@ -67,21 +83,27 @@ def create_access_token(subject: uuid.UUID, *, now: datetime | None = None) -> t
     return token, int(lifetime.total_seconds())
 
 
-def decode_access_token(token: str) -> uuid.UUID | None:
-    """Return the user id of a valid access token, or None for any invalid token."""
+def decode_access_token(token: str) -> AccessClaims | None:
+    """Return the claims of a validly signed, unexpired access token, or None for any other.
+
+    Only the signature and the claims are checked here; whether `token_version` is still
+    the user's is for the caller to compare.
+    """
     try:
         claims = jwt.decode(
             token,
             get_settings().secret_key.get_secret_value(),
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "exp", "iat", "type"]},
+            options={"require": ["sub", "exp", "iat", "type", "ver"]},
         )
     except jwt.InvalidTokenError:
         return None
-    if claims.get("type") != ACCESS_TOKEN_TYPE:
+    version = claims["ver"]
+    # JSON true is a Python int too; only a real integer is a version.
+    if claims["type"] != ACCESS_TOKEN_TYPE or type(version) is not int:
         return None
     try:
-        return uuid.UUID(str(claims["sub"]))
+        return AccessClaims(user_id=uuid.UUID(str(claims["sub"])), token_version=version)
     except ValueError:
         return None
 

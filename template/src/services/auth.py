@@ -48,8 +48,9 @@ class AuthService:
             stored = await self.refresh_tokens.get_by_hash(token_hash)
             if stored is not None and stored.revoked_at is not None:
                 # A spent token came back: it was copied. End every session of this user,
-                # and keep that even though the request fails.
+                # refresh and access tokens alike, and keep that even though the request fails.
                 await self.refresh_tokens.revoke_all_for_user(stored.user_id, now=now)
+                await self.users.increment_token_version(stored.user_id)
                 await self.session.commit()
                 logger.warning(
                     "refresh token reused; revoked all sessions of user %s", stored.user_id
@@ -61,17 +62,30 @@ class AuthService:
         return await self._issue_tokens(user)
 
     async def logout(self, refresh_token: str) -> None:
-        await self.refresh_tokens.revoke(hash_refresh_token(refresh_token), now=datetime.now(UTC))
+        """Revoke the refresh token and end every access token of its user.
+
+        Access tokens cannot be told apart by device, so the user's other devices get a 401
+        on their next request and swap their own refresh token for a new pair.
+        """
+        user_id = await self.refresh_tokens.revoke(
+            hash_refresh_token(refresh_token), now=datetime.now(UTC)
+        )
+        if user_id is not None:
+            await self.users.increment_token_version(user_id)
 
     async def user_from_access_token(self, token: str) -> User:
-        user_id = decode_access_token(token)
-        user = await self.users.get_by_id(user_id) if user_id is not None else None
-        if user is None or not user.is_active:
+        claims = decode_access_token(token)
+        if claims is None:
+            raise UnauthorizedError()
+        user = await self.users.get_by_id(claims.user_id)
+        # A token issued before the last logout, password change or reuse alarm carries an
+        # older version than the user's, and is refused though it has not expired.
+        if user is None or not user.is_active or user.token_version != claims.token_version:
             raise UnauthorizedError()
         return user
 
     async def _issue_tokens(self, user: User) -> TokenPair:
-        access_token, expires_in = create_access_token(user.id)
+        access_token, expires_in = create_access_token(user.id, user.token_version)
         refresh_token = new_refresh_token()
         lifetime = timedelta(days=get_settings().refresh_token_expire_days)
         await self.refresh_tokens.add(

@@ -46,8 +46,10 @@ class UserService:
             user.email = data.email
         if data.password is not None:
             user.hashed_password = await hash_password(data.password)
-            # Sessions opened with the old password end; access tokens expire on their own.
+            # Every session opened with the old password ends, this request's own included:
+            # refresh tokens are revoked, and access tokens stop working at once.
             await self.refresh_tokens.revoke_all_for_user(user.id, now=datetime.now(UTC))
+            await self.users.increment_token_version(user.id)
         if "full_name" in data.model_fields_set:
             user.full_name = data.full_name
         return await self.users.save(user)

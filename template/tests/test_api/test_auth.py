@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.core.config import get_settings
 from src.core.security import create_access_token, hash_refresh_token
 from src.db.models import RefreshToken, User
+from src.db.repositories import UserRepository
 from src.services import auth as auth_service
 from src.services import user as user_service
 from tests.conftest import PASSWORD
@@ -22,6 +23,10 @@ async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> di
     assert response.status_code == 200, response.text
     tokens: dict[str, str] = response.json()
     return tokens
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
 
 
 def sign(claims: dict[str, object], key: str | None = None, algorithm: str = "HS256") -> str:
@@ -56,6 +61,7 @@ async def test_access_token_claims(client: AsyncClient, user: User) -> None:
     )
     assert claims["sub"] == str(user.id)
     assert claims["type"] == "access"
+    assert claims["ver"] == user.token_version == 0
     assert claims["exp"] - claims["iat"] == get_settings().access_token_expire_minutes * 60
 
 
@@ -138,6 +144,9 @@ async def test_reusing_a_refresh_token_revokes_every_session(
     for token in (rotated.json()["refresh_token"], other_session["refresh_token"]):
         response = await client.post("/api/auth/refresh", json={"refresh_token": token})
         assert response.status_code == 401
+    for access_token in (rotated.json()["access_token"], other_session["access_token"]):
+        me = await client.get("/api/users/me", headers=bearer(access_token))
+        assert me.status_code == 401
 
 
 async def test_refresh_rejects_an_unknown_token(client: AsyncClient) -> None:
@@ -198,10 +207,60 @@ async def test_logout_revokes_the_refresh_token(client: AsyncClient, user: User)
     assert refreshed.status_code == 401
 
 
-async def test_logout_accepts_an_unknown_token(client: AsyncClient) -> None:
+async def test_logout_ends_the_access_tokens_of_every_device(
+    client: AsyncClient, user: User
+) -> None:
+    laptop = await login(client, user.email)
+    phone = await login(client, user.email)
+    for tokens in (laptop, phone):
+        me = await client.get("/api/users/me", headers=bearer(tokens["access_token"]))
+        assert me.status_code == 200
+
+    response = await client.post(
+        "/api/auth/logout", json={"refresh_token": laptop["refresh_token"]}
+    )
+
+    assert response.status_code == 204
+    for tokens in (laptop, phone):
+        me = await client.get("/api/users/me", headers=bearer(tokens["access_token"]))
+        assert me.status_code == 401
+        assert me.headers["WWW-Authenticate"] == "Bearer"
+    # The other device is not logged out: its refresh token gets it a working pair.
+    refreshed = await client.post(
+        "/api/auth/refresh", json={"refresh_token": phone["refresh_token"]}
+    )
+    assert refreshed.status_code == 200
+    me = await client.get("/api/users/me", headers=bearer(refreshed.json()["access_token"]))
+    assert me.status_code == 200
+
+
+async def test_logout_accepts_an_unknown_token(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
     response = await client.post("/api/auth/logout", json={"refresh_token": "never-issued"})
 
     assert response.status_code == 204
+    # Nobody's access tokens end for a token that revokes nothing.
+    me = await client.get("/api/users/me", headers=user_headers)
+    assert me.status_code == 200
+
+
+async def test_logout_with_a_spent_refresh_token_ends_no_access_token(
+    client: AsyncClient, user: User
+) -> None:
+    tokens = await login(client, user.email)
+    rotated = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert rotated.status_code == 200
+
+    response = await client.post(
+        "/api/auth/logout", json={"refresh_token": tokens["refresh_token"]}
+    )
+
+    assert response.status_code == 204
+    me = await client.get("/api/users/me", headers=bearer(rotated.json()["access_token"]))
+    assert me.status_code == 200
 
 
 def _unsigned(claims: dict[str, object]) -> str:
@@ -212,10 +271,12 @@ def _unsigned(claims: dict[str, object]) -> str:
 
 
 def _claims(user_id: uuid.UUID, **overrides: object) -> dict[str, object]:
+    """The claims of a valid access token for a fresh user, changed by `overrides`."""
     now = datetime.now(UTC)
     claims: dict[str, object] = {
         "sub": str(user_id),
         "type": "access",
+        "ver": 0,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=5)).timestamp()),
     }
@@ -241,6 +302,9 @@ def _claims(user_id: uuid.UUID, **overrides: object) -> dict[str, object]:
         pytest.param(lambda uid: sign(_claims(uid, type="refresh")), id="refresh-type"),
         pytest.param(lambda uid: sign(_claims(uid, type=None)), id="no-type"),
         pytest.param(lambda uid: sign(_claims(uid, iat=None)), id="no-iat"),
+        pytest.param(lambda uid: sign(_claims(uid, ver=None)), id="no-version"),
+        pytest.param(lambda uid: sign(_claims(uid, ver="0")), id="string-version"),
+        pytest.param(lambda uid: sign(_claims(uid, ver=1)), id="other-version"),
         pytest.param(lambda uid: sign(_claims(uid, sub="not-a-uuid")), id="bad-subject"),
         pytest.param(lambda uid: sign(_claims(uuid.uuid4())), id="unknown-user"),
         pytest.param(lambda uid: "not.a.jwt", id="garbage"),
@@ -257,10 +321,35 @@ async def test_invalid_access_tokens_are_refused(
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+async def test_the_claims_the_refused_tokens_start_from_are_accepted(
+    client: AsyncClient, user: User
+) -> None:
+    response = await client.get("/api/users/me", headers=bearer(sign(_claims(user.id))))
+
+    assert response.status_code == 200
+
+
+async def test_access_token_of_an_older_version_is_refused(
+    client: AsyncClient, session: AsyncSession, user: User
+) -> None:
+    old_token, _ = create_access_token(user.id, user.token_version)
+    await UserRepository(session).increment_token_version(user.id)
+    await session.commit()  # or the first refused request would roll the increment back
+    new_token, _ = create_access_token(user.id, user.token_version)
+
+    old = await client.get("/api/users/me", headers=bearer(old_token))
+    new = await client.get("/api/users/me", headers=bearer(new_token))
+
+    assert old.status_code == 401
+    assert old.headers["WWW-Authenticate"] == "Bearer"
+    assert old.json()["error"]["code"] == "unauthorized"
+    assert new.status_code == 200
+
+
 async def test_access_token_of_an_inactive_user_is_refused(
     client: AsyncClient, session: AsyncSession, user: User
 ) -> None:
-    token, _ = create_access_token(user.id)
+    token, _ = create_access_token(user.id, user.token_version)
     user.is_active = False
     await session.flush()
 
@@ -273,7 +362,7 @@ async def test_access_token_of_an_inactive_user_is_refused(
 async def test_access_token_of_a_deleted_user_is_refused(
     client: AsyncClient, session: AsyncSession, user: User
 ) -> None:
-    token, _ = create_access_token(user.id)
+    token, _ = create_access_token(user.id, user.token_version)
     await session.delete(user)
     await session.flush()
 

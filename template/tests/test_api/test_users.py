@@ -163,21 +163,52 @@ async def test_update_me_validates_input(
     assert response.status_code == 422
 
 
-async def test_a_new_password_ends_other_sessions(
+async def test_a_new_password_ends_every_session(
     client: AsyncClient, user: User, user_headers: dict[str, str]
 ) -> None:
     login = await client.post(
         "/api/auth/token", data={"username": user.email, "password": PASSWORD}
     )
-    refresh_token = login.json()["refresh_token"]
+    other_device = login.json()
 
     response = await client.patch(
         "/api/users/me", headers=user_headers, json={"password": "a-brand-new-password"}
     )
 
     assert response.status_code == 200
-    refreshed = await client.post("/api/auth/refresh", json={"refresh_token": refresh_token})
+    assert response.json()["email"] == user.email
+    refreshed = await client.post(
+        "/api/auth/refresh", json={"refresh_token": other_device["refresh_token"]}
+    )
     assert refreshed.status_code == 401
+    # Access tokens end at once too, the one that changed the password included.
+    for headers in (user_headers, {"Authorization": f"Bearer {other_device['access_token']}"}):
+        me = await client.get("/api/users/me", headers=headers)
+        assert me.status_code == 401
+    # Logging in with the new password opens a working session.
+    relogin = await client.post(
+        "/api/auth/token", data={"username": user.email, "password": "a-brand-new-password"}
+    )
+    assert relogin.status_code == 200
+    me = await client.get(
+        "/api/users/me", headers={"Authorization": f"Bearer {relogin.json()['access_token']}"}
+    )
+    assert me.status_code == 200
+
+
+async def test_a_new_name_or_email_keeps_the_sessions(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    response = await client.patch(
+        "/api/users/me",
+        headers=user_headers,
+        json={"email": "alice@new.example", "full_name": "Alice Liddell"},
+    )
+
+    assert response.status_code == 200
+    me = await client.get("/api/users/me", headers=user_headers)
+    assert me.status_code == 200
+    assert me.json()["email"] == "alice@new.example"
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])

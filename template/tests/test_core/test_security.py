@@ -1,7 +1,12 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import jwt
+import pytest
+
+from src.core.config import get_settings
 from src.core.security import (
+    AccessClaims,
     create_access_token,
     decode_access_token,
     hash_password,
@@ -24,16 +29,30 @@ async def test_unknown_user_never_verifies() -> None:
 
 def test_access_token_round_trip() -> None:
     user_id = uuid.uuid4()
-    token, expires_in = create_access_token(user_id)
+    token, expires_in = create_access_token(user_id, 3)
 
-    assert decode_access_token(token) == user_id
+    assert decode_access_token(token) == AccessClaims(user_id=user_id, token_version=3)
     assert expires_in == 15 * 60
 
 
 def test_expired_access_token() -> None:
-    token, _ = create_access_token(uuid.uuid4(), now=datetime.now(UTC) - timedelta(hours=1))
+    token, _ = create_access_token(uuid.uuid4(), 0, now=datetime.now(UTC) - timedelta(hours=1))
 
     assert decode_access_token(token) is None
+
+
+def _signed(**claims: object) -> str:
+    return jwt.encode(claims, get_settings().secret_key.get_secret_value(), algorithm="HS256")
+
+
+@pytest.mark.parametrize("version", ["0", 1.0, True, None], ids=["str", "float", "bool", "null"])
+def test_an_access_token_needs_an_integer_version(version: object) -> None:
+    user_id, now = uuid.uuid4(), datetime.now(UTC)
+    claims = {"sub": str(user_id), "type": "access", "iat": now, "exp": now + timedelta(minutes=5)}
+
+    assert decode_access_token(_signed(**claims, ver=0)) == AccessClaims(user_id, 0)
+    assert decode_access_token(_signed(**claims)) is None
+    assert decode_access_token(_signed(**claims, ver=version)) is None
 
 
 def test_refresh_tokens_are_random_and_hashed() -> None:

@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.core.exceptions import UnauthorizedError
 from src.core.security import hash_refresh_token
 from src.db.models import RefreshToken, User
+from src.db.repositories import UserRepository
 from src.services.auth import AuthService
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, stored_token_version
 
 
 async def test_login_issues_a_stored_hashed_refresh_token(
@@ -80,6 +81,9 @@ async def test_reuse_of_a_refresh_token_revokes_all(session: AsyncSession, user:
 
     stored = (await session.execute(select(RefreshToken))).scalars().all()
     assert all(token.revoked_at is not None for token in stored)
+    assert await stored_token_version(session, user) == 1
+    with pytest.raises(UnauthorizedError):
+        await service.user_from_access_token(second.access_token)
     with pytest.raises(UnauthorizedError):
         await service.refresh(second.refresh_token)
 
@@ -101,3 +105,43 @@ async def test_user_from_access_token(session: AsyncSession, user: User) -> None
     assert await service.user_from_access_token(tokens.access_token) is user
     with pytest.raises(UnauthorizedError):
         await service.user_from_access_token(tokens.refresh_token)
+
+
+async def test_user_from_access_token_refuses_an_older_version(
+    session: AsyncSession, user: User
+) -> None:
+    service = AuthService(session)
+    old = await service.login(user.email, PASSWORD)
+    await UserRepository(session).increment_token_version(user.id)
+    new = await service.login(user.email, PASSWORD)
+
+    with pytest.raises(UnauthorizedError):
+        await service.user_from_access_token(old.access_token)
+    assert await service.user_from_access_token(new.access_token) is user
+
+
+async def test_logout_revokes_the_refresh_token_and_raises_the_version(
+    session: AsyncSession, user: User
+) -> None:
+    service = AuthService(session)
+    tokens = await service.login(user.email, PASSWORD)
+
+    await service.logout(tokens.refresh_token)
+
+    stored = await session.scalar(select(RefreshToken))
+    assert stored is not None
+    assert stored.revoked_at is not None
+    assert await stored_token_version(session, user) == user.token_version == 1
+    with pytest.raises(UnauthorizedError):
+        await service.user_from_access_token(tokens.access_token)
+
+
+async def test_logout_twice_raises_the_version_once(session: AsyncSession, user: User) -> None:
+    service = AuthService(session)
+    tokens = await service.login(user.email, PASSWORD)
+
+    await service.logout(tokens.refresh_token)
+    await service.logout(tokens.refresh_token)
+    await service.logout("never-issued")
+
+    assert await stored_token_version(session, user) == 1

@@ -8,6 +8,7 @@ from src.core.security import verify_password
 from src.db.models import User
 from src.schemas.user import UserCreate, UserUpdate
 from src.services.user import UserService, create_first_superuser
+from tests.conftest import stored_token_version
 
 
 async def test_register_stores_a_hash(session: AsyncSession) -> None:
@@ -52,6 +53,16 @@ async def test_update_rehashes_a_new_password(session: AsyncSession, user: User)
 
     assert user.hashed_password != old_hash
     assert (await verify_password("new-password-123", user.hashed_password))[0]
+
+
+async def test_a_new_password_raises_the_token_version(session: AsyncSession, user: User) -> None:
+    service = UserService(session)
+
+    await service.update(user, UserUpdate(full_name="Alice", email="alice@new.example"))
+    assert await stored_token_version(session, user) == 0
+
+    await service.update(user, UserUpdate(password="new-password-123"))
+    assert await stored_token_version(session, user) == user.token_version == 1
 
 
 async def test_update_refuses_a_taken_email(

@@ -40,12 +40,15 @@ class RefreshTokenRepository:
         )
         return result.scalar_one_or_none()
 
-    async def revoke(self, token_hash: str, *, now: datetime) -> None:
-        await self.session.execute(
+    async def revoke(self, token_hash: str, *, now: datetime) -> uuid.UUID | None:
+        """Revoke a token that is not revoked yet; return its user id, or None if none was."""
+        result = await self.session.execute(
             update(RefreshToken)
             .where(RefreshToken.token_hash == token_hash, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
+            .returning(RefreshToken.user_id)
         )
+        return result.scalar_one_or_none()
 
     async def revoke_all_for_user(self, user_id: uuid.UUID, *, now: datetime) -> None:
         await self.session.execute(

@@ -1,7 +1,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.db.models import User
@@ -37,6 +37,17 @@ class UserRepository:
         """Write pending changes of `user` to the database (inside the current transaction)."""
         await self.session.flush()
         return user
+
+    async def increment_token_version(self, user_id: uuid.UUID) -> None:
+        """Raise the user's token version in one statement, which ends their access tokens.
+
+        The increment happens in SQL, so concurrent calls never lose one. A `User` already
+        loaded in this session gets the same increment in memory (the ORM's default
+        synchronisation), so it does not go on showing the old version.
+        """
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(token_version=User.token_version + 1)
+        )
 
     async def delete(self, user: User) -> None:
         await self.session.delete(user)
