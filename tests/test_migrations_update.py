@@ -382,3 +382,20 @@ def test_preview_shows_the_heads_it_would_join_and_writes_nothing(
     assert len(result.findings.heads) == 1
     assert (git(project, "for-each-ref"), git(project, "rev-parse", "HEAD")) == state
     assert sorted(str(path) for path in project.rglob("*") if ".git" not in path.parts) == files
+
+
+def test_a_setting_that_becomes_required_is_a_next_step_unless_set(
+    tmp_path: Path, old: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {**BASE, "template/.env.example": "SECRET_KEY=change-me\nLOG_LEVEL=INFO\n"}
+    required = Installed(write_template(tmp_path / "required", files), "0.2.0")
+    project = generate(tmp_path, old)
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    result = update_project(UpdateOptions(project=project, installed=required, preview=True))
+    assert result.findings.settings.added == []
+    assert result.findings.settings.missing == ["LOG_LEVEL"]
+    assert "set LOG_LEVEL in .env (see .env.example)" in result.findings.next_steps
+
+    (project / ".env").write_text("SECRET_KEY=x\nLOG_LEVEL=DEBUG\n")
+    result = update_project(UpdateOptions(project=project, installed=required, preview=True))
+    assert result.findings.settings.missing == []

@@ -68,7 +68,7 @@ class SettingsChange:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    """Added variables the release requires that neither `.env` nor the environment sets."""
+    """Variables the update makes required that neither `.env` nor the environment sets."""
 
 
 @dataclass(frozen=True)
@@ -232,10 +232,13 @@ def inspect(
     drift: bool,
     findings: Findings,
     environ: Mapping[str, str] | None = None,
+    local: Path | None = None,
 ) -> Findings:
     """Check the project after the update's merge commit; say what to run next.
 
-    *head* is the commit the project was on before the update.
+    *head* is the commit the project was on before the update. *local* is the folder
+    whose `.env` says which settings are set (the project's, also when *git* works in a
+    throwaway clone for a preview).
     """
     root = git.root
     environ = os.environ if environ is None else environ
@@ -255,7 +258,8 @@ def inspect(
             problem = graph.problem()
             if problem is not None:
                 findings.problems.append(problem)
-    findings.settings = _settings_change(git, tip, new_tip, environ)
+    local = git.root if local is None else local
+    findings.settings = _settings_change(git, tip, new_tip, environ, local / ".env")
     if findings.settings.missing:
         names = ", ".join(findings.settings.missing)
         steps.append(f"set {names} in .env (see .env.example)")
@@ -263,7 +267,7 @@ def inspect(
         steps.append("uv run alembic upgrade head")
     findings.next_steps[:0] = steps
     if drift and not findings.problems and (root / "alembic.ini").is_file():
-        findings.drift = check_drift(git, "HEAD", answers, environ)
+        findings.drift = check_drift(git, "HEAD", answers, environ, local / ".env")
         if findings.drift.checked and not findings.drift.ok:
             findings.problems.append(
                 f"the models and the migrations disagree ({findings.drift.detail})"
@@ -295,22 +299,22 @@ def _read_at(git: Git, commit: str, path: str) -> str:
 
 
 def _settings_change(
-    git: Git, tip: str, new_tip: str, environ: Mapping[str, str]
+    git: Git, tip: str, new_tip: str, environ: Mapping[str, str], dotenv: Path
 ) -> SettingsChange:
     before = env_variables(_read_at(git, tip, ENV_EXAMPLE))
     after = env_variables(_read_at(git, new_tip, ENV_EXAMPLE))
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
-    dotenv = git.root / ".env"
     local = (
         env_variables(dotenv.read_text(encoding="utf-8", errors="replace"))
         if (dotenv.is_file())
         else {}
     )
     set_locally = {name for name, required in local.items() if required}
-    missing = [
-        name for name in added if after[name] and name not in set_locally and name not in environ
-    ]
+    # Newly required: added as required, or optional before and required now (as
+    # DATABASE_URL is after `--data database=postgresql`).
+    required = [name for name, needed in after.items() if needed and not before.get(name)]
+    missing = [name for name in required if name not in set_locally and name not in environ]
     return SettingsChange(added, removed, missing)
 
 
@@ -341,11 +345,10 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
-def _postgres_url(root: Path, environ: Mapping[str, str]) -> str | None:
+def _postgres_url(dotenv: Path, environ: Mapping[str, str]) -> str | None:
     for name in ("TEST_DATABASE_URL", "DATABASE_URL"):
         if environ.get(name):
             return environ[name]
-    dotenv = root / ".env"
     if dotenv.is_file():
         for line in dotenv.read_text(encoding="utf-8", errors="replace").splitlines():
             name, sep, value = line.strip().partition("=")
@@ -363,7 +366,11 @@ def _scratch_url(url: str) -> str:
 
 
 def check_drift(
-    git: Git, commit: str, answers: Mapping[str, object], environ: Mapping[str, str]
+    git: Git,
+    commit: str,
+    answers: Mapping[str, object],
+    environ: Mapping[str, str],
+    dotenv: Path,
 ) -> Drift:
     """Run the migrations of *commit* on a scratch database, then `alembic check`.
 
@@ -387,7 +394,7 @@ def check_drift(
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tree, filter="data")
         if postgres:
-            server = _postgres_url(git.root, environ)
+            server = _postgres_url(dotenv, environ)
             if server is None:
                 return Drift(
                     False,

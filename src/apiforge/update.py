@@ -459,7 +459,14 @@ def _apply(
     step("inspect")
     try:
         inspect(
-            git, tip, new_tip, head, plan.answers, drift=plan.check_drift, findings=result.findings
+            git,
+            tip,
+            new_tip,
+            head,
+            plan.answers,
+            drift=plan.check_drift,
+            findings=result.findings,
+            local=shown_root,
         )
     except KeyboardInterrupt:
         if preview:
