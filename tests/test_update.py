@@ -20,8 +20,8 @@ from apiforge import update as update_module
 from apiforge.check import check_project
 from apiforge.cli import app
 from apiforge.errors import Interrupted, UsageError
-from apiforge.new import TEMPLATE_BRANCH, init_git
-from apiforge.project import Installed, NotAProjectError, parse_version
+from apiforge.new import init_git
+from apiforge.project import TEMPLATE_BRANCH, Installed, NotAProjectError, parse_version
 from apiforge.update import (
     Outcome,
     UpdateConflict,

@@ -11,13 +11,21 @@ are answers, every later update renders them with the newer template.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from apiforge.errors import ApiforgeError, UsageError
 from apiforge.migrations import migration_head
-from apiforge.project import Installed, NotAProjectError, Project, installed_template, read_project
+from apiforge.progress import Progress
+from apiforge.project import (
+    ANSWERS_FILE,
+    Installed,
+    NotAProjectError,
+    Project,
+    installed_template,
+    read_project,
+)
 from apiforge.resources import (
     RESOURCES_ANSWER,
     Resource,
@@ -29,8 +37,6 @@ from apiforge.resources import (
 from apiforge.update import Outcome, UpdateOptions, UpdateResult, undo_update, update_project
 
 __all__ = ["AddOptions", "AddResult", "add_resource", "migration_head"]
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -63,8 +69,8 @@ def _existing(project: Project) -> list[Resource]:
         return read_resources(project.answers)
     except ValueError as exc:
         raise NotAProjectError(
-            f"The {RESOURCES_ANSWER} answer in .copier-answers.yml is broken ({exc}); "
-            "restore it with `git checkout -- .copier-answers.yml`."
+            f"The {RESOURCES_ANSWER} answer in {ANSWERS_FILE} is broken ({exc}); "
+            f"restore it with `git checkout -- {ANSWERS_FILE}`."
         ) from None
 
 
@@ -86,7 +92,12 @@ def _check_template(project: Project, installed: Installed) -> None:
                 "(or a fork of it)."
             )
     if project.is_bundled:
-        _check_bundled_version(project, installed)
+        if project.behind(installed):
+            raise UsageError(
+                f"{project.root.name} is on apiforge template {project.version}, older than "
+                f"this apiforge's {installed.version}; run `apiforge update` first, then add "
+                "the resource."
+            )
     elif project.commit is not None:
         from apiforge.check import check_project
 
@@ -95,17 +106,6 @@ def _check_template(project: Project, installed: Installed) -> None:
                 f"{project.root.name} is behind its template; run `apiforge update` first, "
                 "then add the resource."
             )
-
-
-def _check_bundled_version(project: Project, installed: Installed) -> None:
-    from apiforge.project import parse_version
-
-    current, latest = project.version, parse_version(installed.version)
-    if current is not None and current < latest:
-        raise UsageError(
-            f"{project.root.name} is on apiforge template {current}, older than this "
-            f"apiforge's {latest}; run `apiforge update` first, then add the resource."
-        )
 
 
 def _check_paths(project: Project, resource: Resource) -> None:

@@ -107,20 +107,16 @@ def check_project(path: Path, installed: Installed | None = None) -> CheckResult
     if current is None:  # read_project refuses these already
         raise UsageError(f"{project.root} records no template version.")
     latest = parse_version(installed.version)
-    if current > latest:
-        raise UsageError(
-            f"{project.root.name} is on apiforge template {current}, newer than this "
-            f"apiforge ({latest}); upgrade apiforge (`uv tool upgrade apiforge`)."
-        )
+    behind = project.behind(installed)
     changes: list[ChangelogEntry] = []
-    if current < latest and installed.changelog is not None:
+    if behind and installed.changelog is not None:
         changes = changes_between(read_changelog(installed.changelog), current, latest)
     return CheckResult(
         project=project.root,
         source=project.src_path,
         current=str(current),
         latest=str(latest),
-        behind=current < latest,
+        behind=behind,
         changes=changes,
     )
 

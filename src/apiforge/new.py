@@ -7,7 +7,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,12 @@ from apiforge.answers import check_answers, managed_defaults
 from apiforge.errors import Interrupted, UsageError, UserError
 from apiforge.git import Git
 from apiforge.names import check_project_name
+from apiforge.progress import Progress
+from apiforge.project import TEMPLATE_BRANCH, load_answers
 from apiforge.render import TemplateSource, render_template
 from apiforge.template_source import Question, bundled_template_dir, load_questions
 
-__all__ = ["TEMPLATE_BRANCH", "NewOptions", "NewResult", "create_project", "list_files"]
-
-TEMPLATE_BRANCH = "apiforge/template"
-"""The branch that holds the pristine render; `apiforge update` merges from it."""
-
-Progress = Callable[[str], None]
+__all__ = ["NewOptions", "NewResult", "create_project", "list_files"]
 
 
 @dataclass
@@ -88,16 +85,6 @@ def list_files(root: Path) -> list[str]:
             continue
         files.append(relative.as_posix())
     return sorted(files)
-
-
-def _read_answers(project: Path) -> dict[str, Any]:
-    import yaml
-
-    answers_file = project / ".copier-answers.yml"
-    if not answers_file.is_file():
-        return {}
-    loaded = yaml.safe_load(answers_file.read_text(encoding="utf-8")) or {}
-    return {key: value for key, value in loaded.items() if not str(key).startswith("_")}
 
 
 def write_env(project: Path) -> None:
@@ -181,7 +168,7 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
             user_defaults=suggested,
         )
         files = list_files(staging)
-        answers = _read_answers(staging)
+        answers = {k: v for k, v in load_answers(staging).items() if not k.startswith("_")}
         if options.dry_run:
             return NewResult(target, files, answers, git=False, installed=False)
         write_env(staging)

@@ -18,17 +18,35 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANSWERS_FILE",
+    "POST_HEAD_REF",
+    "PRE_HEAD_REF",
+    "PRE_TEMPLATE_REF",
+    "TEMPLATE_BRANCH",
+    "TEMPLATE_REF",
     "Installed",
     "NotAProjectError",
     "Project",
     "find_project",
     "installed_template",
+    "load_answers",
     "parse_version",
     "read_project",
+    "record_source",
     "version_text",
 ]
 
 ANSWERS_FILE = ".copier-answers.yml"
+"""Where a project records its answers, its template source and version."""
+
+TEMPLATE_BRANCH = "apiforge/template"
+"""The branch that holds the pristine render; `apiforge update` merges from it."""
+TEMPLATE_REF = f"refs/heads/{TEMPLATE_BRANCH}"
+PRE_HEAD_REF = "refs/apiforge/pre-update/head"
+"""Where the current branch pointed before the last update."""
+PRE_TEMPLATE_REF = "refs/apiforge/pre-update/template"
+"""Where the template branch pointed before the last update."""
+POST_HEAD_REF = "refs/apiforge/post-update/head"
+"""The merge commit the last update made, if it made one."""
 
 
 class NotAProjectError(UsageError):
@@ -111,6 +129,19 @@ class Project:
             "put it back or correct _src_path."
         )
 
+    def behind(self, installed: Installed) -> bool:
+        """Whether the project is on an older version of the bundled template than
+        *installed*; a project on a newer one is a usage error (upgrade apiforge first)."""
+        current, latest = self.version, parse_version(installed.version)
+        if not self.is_bundled or current is None:
+            return False
+        if current > latest:
+            raise UsageError(
+                f"{self.root.name} is on apiforge template {current}, newer than this "
+                f"apiforge ({latest}); upgrade apiforge (`uv tool upgrade apiforge`) first."
+            )
+        return current < latest
+
     @property
     def version(self) -> Version | None:
         """The template version, when `_commit` is a release (``v0.2.0``)."""
@@ -143,12 +174,16 @@ def find_project(path: Path) -> Path:
     )
 
 
-def read_project(path: Path) -> Project:
-    """Read the project holding *path*; a missing or broken answers file is a usage error."""
+def load_answers(folder: Path) -> dict[str, Any]:
+    """Everything the answers file in *folder* records, ``_`` keys included.
+
+    A missing file is an empty mapping; a broken one is :class:`NotAProjectError`.
+    """
     import yaml
 
-    root = find_project(path)
-    answers_file = root / ANSWERS_FILE
+    answers_file = folder / ANSWERS_FILE
+    if not answers_file.is_file():
+        return {}
     broken = f"{answers_file} is broken"
     restore = f"restore it with `git checkout -- {ANSWERS_FILE}`"
     try:
@@ -160,13 +195,35 @@ def read_project(path: Path) -> Project:
         raise NotAProjectError(f"Cannot read {answers_file}: {exc}.") from None
     if not isinstance(loaded, dict):
         raise NotAProjectError(f"{broken} (it holds no KEY: VALUE mapping); {restore}.")
+    return {str(key): value for key, value in loaded.items()}
+
+
+def record_source(folder: Path, src_path: str, commit: str) -> None:
+    """Make the answers file in *folder* record *src_path* and *commit* as its template."""
+    answers = folder / ANSWERS_FILE
+    if not answers.is_file():
+        return
+    lines = answers.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
+    header = [line for line in kept if line.startswith("#")]
+    body = [line for line in kept if not line.startswith("#")]
+    record = [f"_commit: {commit}", f"_src_path: {src_path}"]
+    answers.write_text("\n".join([*header, *record, *body]) + "\n", encoding="utf-8")
+
+
+def read_project(path: Path) -> Project:
+    """Read the project holding *path*; a missing or broken answers file is a usage error."""
+    root = find_project(path)
+    loaded = load_answers(root)
+    broken = f"{root / ANSWERS_FILE} is broken"
+    restore = f"restore it with `git checkout -- {ANSWERS_FILE}`"
     src_path = loaded.get("_src_path")
     if not isinstance(src_path, str) or not src_path.strip():
         raise NotAProjectError(f"{broken} (it records no template source, _src_path); {restore}.")
     commit = loaded.get("_commit")
     project = Project(
         root=root,
-        answers={str(key): value for key, value in loaded.items() if not str(key).startswith("_")},
+        answers={key: value for key, value in loaded.items() if not key.startswith("_")},
         src_path=src_path,
         commit=None if commit is None else str(commit),
     )

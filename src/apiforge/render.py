@@ -121,12 +121,6 @@ def _one_line(exc: BaseException) -> str:
 
 def record_bundled_source(dest: Path, version: str) -> None:
     """Point the answers file at apiforge's template repository and *version*."""
-    answers = dest / ".copier-answers.yml"
-    if not answers.is_file():
-        return
-    lines = answers.read_text(encoding="utf-8").splitlines()
-    kept = [line for line in lines if not line.startswith(("_src_path:", "_commit:"))]
-    header = [line for line in kept if line.startswith("#")]
-    body = [line for line in kept if not line.startswith("#")]
-    record = [f"_commit: v{version.removeprefix('v')}", f"_src_path: {BUNDLED_SOURCE}"]
-    answers.write_text("\n".join([*header, *record, *body]) + "\n", encoding="utf-8")
+    from apiforge.project import record_source
+
+    record_source(dest, BUNDLED_SOURCE, f"v{version.removeprefix('v')}")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -33,13 +33,18 @@ from apiforge.answers import check_answers
 from apiforge.errors import ApiforgeError, ConflictError, Interrupted, UsageError, UserError
 from apiforge.git import Git, GitError
 from apiforge.lifecycle import Findings, inspect, settle
-from apiforge.new import TEMPLATE_BRANCH
+from apiforge.progress import Progress
 from apiforge.project import (
-    ANSWERS_FILE,
+    POST_HEAD_REF,
+    PRE_HEAD_REF,
+    PRE_TEMPLATE_REF,
+    TEMPLATE_BRANCH,
+    TEMPLATE_REF,
     Installed,
     NotAProjectError,
     Project,
     installed_template,
+    load_answers,
     parse_version,
     read_project,
     version_text,
@@ -67,16 +72,7 @@ __all__ = [
     "update_project",
 ]
 
-TEMPLATE_REF = f"refs/heads/{TEMPLATE_BRANCH}"
-PRE_HEAD_REF = "refs/apiforge/pre-update/head"
-"""Where the current branch pointed before the last update."""
-PRE_TEMPLATE_REF = "refs/apiforge/pre-update/template"
-"""Where the template branch pointed before the last update."""
-POST_HEAD_REF = "refs/apiforge/post-update/head"
-"""The merge commit the last update made, if it made one."""
 UNDO_COMMAND = "apiforge update --undo"
-
-Progress = Callable[[str], None]
 
 
 class Outcome(StrEnum):
@@ -226,10 +222,7 @@ def _render(project: Project, installed: Installed, answers: Mapping[str, Any], 
         render_installed(installed, dest, answers)
         return version_text(installed.version)
     render_template(TemplateSource(project.template_location()), dest, data=answers, defaults=True)
-    import yaml
-
-    recorded = yaml.safe_load((dest / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
-    commit = recorded.get("_commit") if isinstance(recorded, dict) else None
+    commit = load_answers(dest).get("_commit")
     return _label(None if commit is None else str(commit))
 
 
@@ -273,17 +266,6 @@ def _current_branch(git: Git) -> str:
             "check out your own branch (`git switch main`)."
         )
     return branch
-
-
-def _check_versions(project: Project, installed: Installed) -> None:
-    if not project.is_bundled or project.version is None:
-        return
-    ours = parse_version(installed.version)
-    if project.version > ours:
-        raise UsageError(
-            f"{project.root.name} is on apiforge template {project.version}, newer than this "
-            f"apiforge ({ours}); upgrade apiforge (`uv tool upgrade apiforge`) first."
-        )
 
 
 def _merging(git: Git) -> bool:
@@ -369,7 +351,7 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
         project = read_project(options.project)
         git = _open_repo(project)
         branch = _current_branch(git)
-        _check_versions(project, installed)
+        project.behind(installed)  # a project newer than this apiforge is refused
         uncommitted = False
         if options.preview:
             uncommitted = _merging(git) or bool(_status(git))
