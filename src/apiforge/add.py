@@ -140,7 +140,7 @@ def add_resource(options: AddOptions, progress: Progress | None = None) -> AddRe
         options.name, fields, owned=options.owned, plural=options.plural, existing=existing
     )
     _check_template(project, installed)
-    resource = replace(resource, down_revision=migration_head(project.root))
+    resource = replace(resource, down_revision=project.migration_head())
     _check_paths(project, resource)
 
     answer = [item.as_answer() for item in existing] + [resource.as_answer()]

@@ -7,7 +7,6 @@ neither git history nor copier.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,13 +125,9 @@ def _check_other(project: Project) -> CheckResult:
     from packaging.version import InvalidVersion, Version
 
     location = project.template_location()
-    listed = subprocess.run(
-        ["git", "ls-remote", "--tags", "--refs", location],
-        cwd=project.root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    from apiforge.git import Git
+
+    listed = Git(project.root).attempt("ls-remote", "--tags", "--refs", location)
     if listed.returncode != 0:
         reason = (listed.stderr.strip().splitlines() or ["not a git repository"])[-1]
         raise UsageError(f"Cannot list the versions of the template {location}: {reason}")

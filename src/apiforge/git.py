@@ -27,8 +27,11 @@ class Git:
                 "git is not installed; install it (`apiforge new --no-git` works without it)."
             )
 
-    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
-        result = subprocess.run(
+    def attempt(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a git command whose failure the caller handles; its exit code and output."""
+        return subprocess.run(
             ["git", *args],
             cwd=self.root,
             capture_output=True,
@@ -36,6 +39,9 @@ class Git:
             check=False,
             env=env,
         )
+
+    def run(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
+        result = self.attempt(*args, env=env)
         if check and result.returncode != 0:
             detail = (result.stderr or result.stdout).strip().splitlines()
             reason = detail[-1] if detail else f"exit code {result.returncode}"

@@ -142,6 +142,12 @@ class Project:
             )
         return current < latest
 
+    def migration_head(self) -> str | None:
+        """The one revision the project's migrations end in (several are refused)."""
+        from apiforge.migrations import migration_head
+
+        return migration_head(self.root)
+
     @property
     def version(self) -> Version | None:
         """The template version, when `_commit` is a release (``v0.2.0``)."""

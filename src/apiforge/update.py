@@ -21,7 +21,6 @@ On top of git's merge:
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -555,26 +554,19 @@ def _roll_back(git: Git, head: str, tip: str) -> None:
 def _merge(git: Git, message: str) -> bool:
     """Merge the template branch without committing; True when clean, False when
     conflicts are left."""
-    completed = subprocess.run(
-        [
-            "git",
-            *git.identity_args(),
-            "merge",
-            "--no-ff",
-            "--no-commit",
-            "--no-edit",
-            "--no-verify",
-            "--quiet",
-            "-X",
-            "no-renames",
-            "-m",
-            message,
-            TEMPLATE_BRANCH,
-        ],
-        cwd=git.root,
-        capture_output=True,
-        text=True,
-        check=False,
+    completed = git.attempt(
+        *git.identity_args(),
+        "merge",
+        "--no-ff",
+        "--no-commit",
+        "--no-edit",
+        "--no-verify",
+        "--quiet",
+        "-X",
+        "no-renames",
+        "-m",
+        message,
+        TEMPLATE_BRANCH,
     )
     if completed.returncode == 0:
         return True

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import subprocess
 import tempfile
 import time
 import traceback
@@ -32,6 +31,7 @@ from apiforge.add import AddOptions, add_resource
 from apiforge.answers import check_answers
 from apiforge.errors import ApiforgeError, Interrupted, UsageError
 from apiforge.gates import Cancellation, Gate, GateResult, check_tools, find_python, project_env
+from apiforge.git import Git
 from apiforge.matrix import Combination, Matrix, build_matrix, template_environment
 from apiforge.new import NewOptions, create_project, init_git, write_env
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
@@ -276,15 +276,15 @@ def _staged(folder: Path) -> Iterator[Path]:
 @contextmanager
 def _cloned(url: str, *, history: bool = False) -> Iterator[Path]:
     """Clone a template's git repository once, without its history unless asked."""
-    if shutil.which("git") is None:
-        raise UsageError("git is not installed; it is needed to clone the template.")
     with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
         clone = Path(tmp) / "template"
-        completed = subprocess.run(
-            ["git", "clone", "--quiet", *([] if history else ["--depth", "1"]), url, str(clone)],
-            capture_output=True,
-            text=True,
-            check=False,
+        depth = [] if history else ["--depth", "1"]
+        completed = Git(Path(tmp)).attempt(
+            "clone",
+            "--quiet",
+            *depth,
+            url,
+            str(clone),
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         )
         if completed.returncode != 0:
