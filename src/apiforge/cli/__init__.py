@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from apiforge import __version__
 from apiforge.cli import add, check, new, update, verify
-from apiforge.cli.console import state
+from apiforge.cli.console import handle_errors, state
+
+if TYPE_CHECKING:
+    from typer._click import Context
 
 __all__ = ["app"]
 
+
+class _Group(TyperGroup):
+    """The command group whose invocation is the CLI's one error boundary: apiforge's
+    errors and Ctrl-C from any command become one red line and an exit code there."""
+
+    def invoke(self, ctx: Context) -> Any:
+        with handle_errors():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="apiforge",
+    cls=_Group,
     help="Scaffold production-grade FastAPI services and keep them current.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apiforge.cli.console import handle_errors, out
+from apiforge.cli.console import out
 
 if TYPE_CHECKING:
     from apiforge.add import AddResult
@@ -106,14 +106,9 @@ def resource(
     """
     from apiforge.add import AddOptions, add_resource
 
-    with handle_errors():
-        options = AddOptions(
-            name=name, fields=field or [], project=path, owned=owned, plural=plural
-        )
-        with out().status(_STEPS["check"]) as status:
-            result = add_resource(
-                options, progress=lambda step: status.update(_STEPS.get(step, step))
-            )
+    options = AddOptions(name=name, fields=field or [], project=path, owned=owned, plural=plural)
+    with out().status(_STEPS["check"]) as status:
+        result = add_resource(options, progress=lambda step: status.update(_STEPS.get(step, step)))
     _report(result)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from apiforge.cli.console import handle_errors, out
+from apiforge.cli.console import out
 
 __all__ = ["check"]
 
@@ -33,8 +33,7 @@ def check(
     """
     from apiforge.check import check_project
 
-    with handle_errors():
-        result = check_project(project)
+    result = check_project(project)
     if as_json:
         import json
 

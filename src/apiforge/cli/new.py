@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import typer
 from typer.core import TyperCommand
 
-from apiforge.cli.console import handle_errors, out, state
+from apiforge.cli.console import out, state
 
 if TYPE_CHECKING:
     from rich.status import Status
@@ -99,37 +99,36 @@ def new(
     from apiforge.new import NewOptions, create_project
     from apiforge.render import TemplateSource
 
-    with handle_errors():
-        answers: dict[str, Any] = {}
-        if data_file is not None:
-            answers.update(read_data_file(data_file))
-        answers.update(parse_data(data or []))
-        shortcuts = {
-            "project_name": name,
-            "description": description,
-            "python_version": python,
-            "database": database,
-        }
-        answers.update({key: value for key, value in shortcuts.items() if value is not None})
-        source = TemplateSource.from_user(template) if template else TemplateSource.bundled()
-        options = NewOptions(
-            target=path,
-            data=answers,
-            source=source,
-            interactive=_interactive(yes),
-            git=git,
-            install=install,
-            dry_run=dry_run,
-        )
-        state.quiet = quiet
-        steps = _StepPrinter()
-        if options.interactive:
+    answers: dict[str, Any] = {}
+    if data_file is not None:
+        answers.update(read_data_file(data_file))
+    answers.update(parse_data(data or []))
+    shortcuts = {
+        "project_name": name,
+        "description": description,
+        "python_version": python,
+        "database": database,
+    }
+    answers.update({key: value for key, value in shortcuts.items() if value is not None})
+    source = TemplateSource.from_user(template) if template else TemplateSource.bundled()
+    options = NewOptions(
+        target=path,
+        data=answers,
+        source=source,
+        interactive=_interactive(yes),
+        git=git,
+        install=install,
+        dry_run=dry_run,
+    )
+    state.quiet = quiet
+    steps = _StepPrinter()
+    if options.interactive:
+        result = create_project(options, progress=steps)
+    else:
+        with out().status("Rendering the template…") as status:
+            steps.status = status
             result = create_project(options, progress=steps)
-        else:
-            with out().status("Rendering the template…") as status:
-                steps.status = status
-                result = create_project(options, progress=steps)
-        steps.finish()
+    steps.finish()
 
     if dry_run:
         _print_tree(result.path, result.files)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apiforge.cli.console import handle_errors, out
+from apiforge.cli.console import out
 
 if TYPE_CHECKING:
     from apiforge.update import UpdateResult
@@ -94,48 +94,47 @@ def update(
         update_project,
     )
 
-    with handle_errors():
-        if adopt:
-            if data or preview or undo:
-                raise UsageError("--adopt takes no other options.")
-            adopted = adopt_project(project)
-            out().print(
-                f"[success]Adopted[/] [path]{adopted.project.name}[/]: the branch "
-                f"apiforge/template holds template {adopted.version}, recorded as the base of "
-                f"your branch (commit {adopted.merge[:12]}); no file changed. "
-                "`apiforge update` now merges newer templates.",
-                soft_wrap=True,
-            )
-            return
-        if undo:
-            if data or preview:
-                raise UsageError("--undo takes no other options.")
-            undone = undo_update(project)
-            out().print(
-                f"[success]Restored[/] [path]{undone.project}[/] to commit {undone.head[:12]}, "
-                "as it was before the last update.",
-                soft_wrap=True,
-            )
-            return
-        options = UpdateOptions(
-            project=project,
-            data=parse_data(data or []),
-            preview=preview,
-            check_drift=drift_check,
+    if adopt:
+        if data or preview or undo:
+            raise UsageError("--adopt takes no other options.")
+        adopted = adopt_project(project)
+        out().print(
+            f"[success]Adopted[/] [path]{adopted.project.name}[/]: the branch "
+            f"apiforge/template holds template {adopted.version}, recorded as the base of "
+            f"your branch (commit {adopted.merge[:12]}); no file changed. "
+            "`apiforge update` now merges newer templates.",
+            soft_wrap=True,
         )
-        try:
-            with out().status(_STEPS["check"]) as status:
-                result = update_project(
-                    options, progress=lambda step: status.update(_STEPS.get(step, step))
-                )
-        except UpdateConflict as exc:
-            _print_files(exc.result)
-            _print_findings(exc.result)
-            raise
-        except UpdateBroken as exc:
-            _print_files(exc.result)
-            _print_findings(exc.result)
-            raise
+        return
+    if undo:
+        if data or preview:
+            raise UsageError("--undo takes no other options.")
+        undone = undo_update(project)
+        out().print(
+            f"[success]Restored[/] [path]{undone.project}[/] to commit {undone.head[:12]}, "
+            "as it was before the last update.",
+            soft_wrap=True,
+        )
+        return
+    options = UpdateOptions(
+        project=project,
+        data=parse_data(data or []),
+        preview=preview,
+        check_drift=drift_check,
+    )
+    try:
+        with out().status(_STEPS["check"]) as status:
+            result = update_project(
+                options, progress=lambda step: status.update(_STEPS.get(step, step))
+            )
+    except UpdateConflict as exc:
+        _print_files(exc.result)
+        _print_findings(exc.result)
+        raise
+    except UpdateBroken as exc:
+        _print_files(exc.result)
+        _print_findings(exc.result)
+        raise
     _report(result)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apiforge.cli.console import handle_errors, out, wide_out
+from apiforge.cli.console import out, wide_out
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -82,22 +82,21 @@ def verify(
     from apiforge.verify import VerifyOptions
     from apiforge.verify import verify as run_verify
 
-    with handle_errors():
-        options = VerifyOptions(
-            template=template,
-            matrix=matrix,
-            data=parse_data(data or []),
-            jobs=jobs,
-            keep=keep,
-            from_ref=from_ref,
-        )
-        view = _Progress()
-        try:
-            result = run_verify(options, on_event=view.handle)
-        finally:
-            view.stop()
-        if report is not None:
-            write_report(result, report)
+    options = VerifyOptions(
+        template=template,
+        matrix=matrix,
+        data=parse_data(data or []),
+        jobs=jobs,
+        keep=keep,
+        from_ref=from_ref,
+    )
+    view = _Progress()
+    try:
+        result = run_verify(options, on_event=view.handle)
+    finally:
+        view.stop()
+    if report is not None:
+        write_report(result, report)
 
     _print_failures(result)
     _print_summary(result)
