@@ -15,6 +15,7 @@ from apiforge.errors import UsageError
 from apiforge.render import TemplateSource, render_template
 from apiforge.resources import (
     _TAKEN_CLASS_NAMES,
+    FIELD_TYPES,
     MAX_FIELD_NAME_LENGTH,
     MAX_PLURAL_LENGTH,
     Field,
@@ -340,3 +341,19 @@ def test_resources_are_no_axis_of_a_verify_matrix() -> None:
     assert "resources" in {question.name for question in questions}
     assert "resources" not in {axis.name for axis in matrix.axes}
     assert all(item.context["resources"] == [] for item in matrix.combinations)
+
+
+def test_each_field_type_is_one_complete_row_of_the_templates_table(template_dir: Path) -> None:
+    """Adding a type is one row in the template and one description here; nothing else."""
+    from jinja2 import Environment, FileSystemLoader
+
+    env = Environment(loader=FileSystemLoader(template_dir), autoescape=False)
+    table = env.get_template("template/_macros/resource.jinja").module.field_types  # type: ignore[attr-defined]
+    assert sorted(table) == sorted(FIELD_TYPES)
+    columns = {"python", "input", "column", "migration", "bounds", "samples", "invalid"}
+    columns |= {"model_imports", "schema_imports"}
+    for name, row in table.items():
+        assert columns <= set(row), f"{name} lacks {sorted(columns - set(row))}"
+        assert len(row["samples"]) == 2, name
+        for section, module, _name in [*row["model_imports"], *row["schema_imports"]]:
+            assert section in {"stdlib", "third", "first"}, (name, module)

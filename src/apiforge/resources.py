@@ -49,7 +49,10 @@ FIELD_TYPES: Mapping[str, str] = {
     "datetime": "date and time with time zone",
     "uuid": "UUID",
 }
-"""The field types, with how `apiforge add resource --help` describes them."""
+"""The field types, with how `apiforge add resource --help` describes them.
+
+The template renders each type from one row of `field_types` in
+`template/_macros/resource.jinja`; a test fails when the two lists differ."""
 
 MODIFIERS: Mapping[str, str] = {
     "optional": "may be null (also: a trailing ? on the name or type)",
