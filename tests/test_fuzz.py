@@ -10,10 +10,7 @@ the schema does not describe.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +25,7 @@ import pytest
 
 from apiforge.gates import GATES, project_env, run_gates
 from apiforge.new import NewOptions, create_project
+from apiforge.processes import free_port, stop
 from apiforge.report import tail
 
 pytestmark = pytest.mark.slow
@@ -70,13 +68,6 @@ class Service:
     user_token: str
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _run(command: list[str], project: Path, env: Mapping[str, str]) -> None:
     completed = subprocess.run(
         command, cwd=project, env=dict(env), capture_output=True, text=True, check=False
@@ -107,17 +98,6 @@ def _wait_until_up(url: str, server: subprocess.Popen[bytes], log: Path) -> None
             time.sleep(0.2)
     problem = "exited" if server.poll() is not None else f"did not answer in {STARTUP_SECONDS} s"
     pytest.fail(f"the service {problem}:\n{tail(log.read_text(errors='replace'), 40)}")
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-    except ProcessLookupError:
-        pass
 
 
 @pytest.fixture(
@@ -157,7 +137,7 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
     create_superuser = [*_UV_RUN, "python", "-m", "src.cli", "create-superuser", ADMIN_EMAIL]
     _run(create_superuser, project, {**env, "SUPERUSER_PASSWORD": PASSWORD})
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "service.log"
     with log.open("wb") as output:
@@ -176,7 +156,7 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
         _request(f"{url}/api/users", user, "application/json")
         yield Service(url, log, _login(url, ADMIN_EMAIL), _login(url, USER_EMAIL))
     finally:
-        _stop(server)
+        stop([server], grace=10)
 
 
 def _schemathesis(service: Service, token: str, *selection: str, cwd: Path) -> None:

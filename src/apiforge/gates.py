@@ -6,11 +6,9 @@ proves the template with exactly the commands a team would run.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -18,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from apiforge import processes
 from apiforge.errors import Interrupted, UserError
 from apiforge.tools import find_uv
 
@@ -174,50 +173,24 @@ class Cancellation:
         self._event.set()
         with self._lock:
             running = list(self._running)
-        for process in running:
-            _signal_group(process, signal.SIGTERM)
-        deadline = time.monotonic() + self.GRACE_SECONDS
-        for process in running:
-            try:
-                process.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
+        processes.stop(running, grace=self.GRACE_SECONDS)
 
     def run(self, command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> tuple[int, str]:
         """Run *command*; return its exit code and its output (stdout, then stderr)."""
         with self._lock:
             self.check()
             try:
-                process = subprocess.Popen(
-                    command,
-                    cwd=cwd,
-                    env=dict(env),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    errors="replace",
-                    start_new_session=True,
-                )
+                process = processes.start(command, cwd=cwd, env=env)
             except OSError as exc:
                 return 127, f"{command[0]}: {exc.strerror or exc}\n"
             self._running.add(process)
         try:
-            stdout, stderr = process.communicate()
-        except BaseException:
-            _signal_group(process, signal.SIGKILL)
-            process.wait()
-            raise
+            stdout, stderr = processes.finish(process)
         finally:
             with self._lock:
                 self._running.discard(process)
         self.check()
         return process.returncode, f"{stdout}{stderr}"
-
-
-def _signal_group(process: subprocess.Popen[str], signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signum)
 
 
 def check_tools(gates: Sequence[Gate]) -> None:

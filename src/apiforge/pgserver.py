@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from apiforge.errors import UserError
+from apiforge.processes import free_port
 
 __all__ = ["PostgresServer", "PostgresUnavailable", "find_pg_bin", "throwaway_postgres"]
 
@@ -41,13 +41,6 @@ def find_pg_bin() -> Path | None:
     return candidates[-1].parent if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class PostgresServer:
     """One running server; :meth:`url` gives SQLAlchemy URLs for its databases."""
 
@@ -55,7 +48,7 @@ class PostgresServer:
         self.bin_dir = bin_dir
         self.base = base
         self.data = base / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._user: str | None = None
         if os.geteuid() == 0:
             try:

@@ -1,0 +1,36 @@
+"""What a run measures: its parts, and how many times each figure is measured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# cli: --help/--version latency; new: `apiforge new`; green: time to green;
+# suite: the generated test suite; load: the service under wrk, and login latency.
+PARTS = ("cli", "new", "green", "suite", "load")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many times each figure is measured, and for how long; the defaults are FULL."""
+
+    cli_runs: int = 20
+    new_runs: int = 5
+    green_runs: int = 3
+    suite_runs: int = 3
+    load_runs: int = 3
+    load_seconds: int = 10
+    warmup_seconds: int = 3
+    logins: int = 20
+
+
+FULL = Plan()
+QUICK = Plan(
+    cli_runs=10,
+    new_runs=3,
+    green_runs=1,
+    suite_runs=2,
+    load_runs=1,
+    load_seconds=5,
+    warmup_seconds=2,
+    logins=10,
+)
