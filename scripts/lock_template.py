@@ -14,8 +14,8 @@ import sys
 from itertools import product
 from pathlib import Path
 
+from apiforge.template import bundled_template_dir, load_questions
 from apiforge.template_locks import lock_variant
-from apiforge.template_source import bundled_template_dir, load_questions
 
 
 def main() -> None:

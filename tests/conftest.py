@@ -12,7 +12,7 @@ from helpers import IN_CI
 from apiforge.errors import UsageError
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
 from apiforge.project import Installed, installed_template, parse_version
-from apiforge.template_source import bundled_template_dir, export_template, staged_template
+from apiforge.template import bundled_template_dir, export_template, staged_template
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

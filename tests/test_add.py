@@ -68,7 +68,7 @@ def test_new_at_a_terminal_never_asks_for_resources(
 ) -> None:
     """Every other question answered, an interactive `new` has nothing left to ask: with
     no terminal to ask at, copier would fail if it tried."""
-    from apiforge.template_source import bundled_template_dir, load_questions
+    from apiforge.template import bundled_template_dir, load_questions
 
     data = {
         question.name: question.default

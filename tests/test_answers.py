@@ -6,7 +6,7 @@ import pytest
 
 from apiforge.answers import check_answers, parse_data, read_data_file
 from apiforge.errors import UsageError
-from apiforge.template_source import Question, bundled_template_dir, load_questions
+from apiforge.template import Question, bundled_template_dir, load_questions
 
 
 def _question(name: str, type_: str = "str", choices: tuple[str, ...] = ()) -> Question:

@@ -14,7 +14,7 @@ from apiforge.check import check_project, read_changelog
 from apiforge.cli import app
 from apiforge.errors import UsageError
 from apiforge.project import Installed, NotAProjectError, installed_template
-from apiforge.render import BUNDLED_SOURCE
+from apiforge.template import BUNDLED_SOURCE
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent

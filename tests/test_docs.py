@@ -8,7 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from apiforge.cli import app
-from apiforge.template_source import bundled_template_dir, load_questions, questions_markdown
+from apiforge.docs import questions_markdown
+from apiforge.template import bundled_template_dir, load_questions
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

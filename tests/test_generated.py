@@ -15,10 +15,15 @@ from typing import Any
 import pytest
 from helpers import IN_CI
 
-from apiforge.matrix import Combination, build_matrix, template_environment
-from apiforge.render import TemplateSource
+from apiforge.matrix import Combination, build_matrix
 from apiforge.report import tail
-from apiforge.template_source import bundled_template_dir, load_config, load_questions
+from apiforge.template import (
+    TemplateSource,
+    bundled_template_dir,
+    load_config,
+    load_questions,
+    template_environment,
+)
 from apiforge.verify import CombinationResult, Status, verify_combination
 
 pytestmark = pytest.mark.slow

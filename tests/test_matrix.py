@@ -10,8 +10,13 @@ import pytest
 
 from apiforge.answers import check_answers
 from apiforge.errors import UsageError
-from apiforge.matrix import Matrix, build_matrix, template_environment
-from apiforge.template_source import bundled_template_dir, load_config, load_questions
+from apiforge.matrix import Matrix, build_matrix
+from apiforge.template import (
+    bundled_template_dir,
+    load_config,
+    load_questions,
+    template_environment,
+)
 
 
 def _matrix(tmp_path: Path, copier_yml: str, kind: str, **data: Any) -> Matrix:

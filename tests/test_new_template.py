@@ -79,3 +79,81 @@ def test_a_missing_template_folder_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "neither a folder nor a git URL" in result.output
+
+
+FORK_COPIER_YML = """\
+_subdirectory: template
+project_name:
+  type: str
+  default: demo
+  help: Name of the demo
+flavour:
+  type: str
+  help: How hot it is
+  choices: [plain, spicy]
+  default: plain
+database:
+  type: str
+  help: Where rows live
+  choices:
+    MySQL: mysql
+    MariaDB: mariadb
+  default: mysql
+"""
+
+
+def _help(*args: str) -> str:
+    result = runner.invoke(app, ["new", *args], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("help_first", [False, True])
+def test_help_with_a_template_lists_that_templates_questions_and_choices(
+    fake_template: MakeTemplate, help_first: bool
+) -> None:
+    template = str(fake_template(copier_yml=FORK_COPIER_YML))
+    args = ["--help", "--template", template] if help_first else ["-t", template, "--help"]
+    output = _help(*args)
+    questions = output.split(f"Questions of {template}", 1)[1]
+    assert "flavour" in questions
+    assert "How hot it is; choices: plain, spicy; default: plain" in questions
+    assert "choices: mysql, mariadb" in questions
+    assert "python_version" not in questions
+    assert "ci " not in questions
+    options = output.split("Options:", 1)[1].split("Questions", 1)[0]
+    assert "--database mysql|mariadb" in options
+    assert "Answers database: Where rows live." in options
+    assert "Answers python_version, which this template does not ask." in options
+    assert "3.11" not in output
+
+
+def test_help_without_a_template_describes_apiforges_own() -> None:
+    output = _help("--help")
+    assert "--python 3.11|3.12|3.13" in output
+    assert "--database sqlite|postgresql" in output
+    assert "choices: github, gitlab, none" in output
+
+
+def test_help_with_a_git_url_says_its_questions_are_asked_when_it_renders() -> None:
+    output = _help("--template", "https://example.com/fork.git", "--help")
+    assert "its questions are asked when it renders" in output
+    assert "Answers python_version." in output
+
+
+def test_a_new_question_in_copier_yml_needs_no_change_in_the_cli(
+    fake_template: MakeTemplate,
+) -> None:
+    """It shows in `new --help`, becomes an axis of verify's matrix, joins the README's
+    table and is taken by --data, with no change anywhere but copier.yml."""
+    from apiforge.docs import questions_markdown
+    from apiforge.matrix import build_matrix
+    from apiforge.template import Template
+
+    copier_yml = FORK_COPIER_YML + "docker:\n  type: bool\n  help: Ship a Dockerfile\n"
+    template = Template.load(fake_template(copier_yml=copier_yml))
+    assert "Ship a Dockerfile; default: none" in _help("-t", str(template.folder), "--help")
+    matrix = build_matrix(template.questions, "full", env=template.environment())
+    assert "docker" in [axis.name for axis in matrix.axes]
+    assert "| `docker` |  | none | Ship a Dockerfile |" in questions_markdown(template.questions)
+    assert template.check_answers({"docker": "yes"}) == {"docker": True}

@@ -12,7 +12,7 @@ import pytest
 from helpers import EVERY_TYPE
 
 from apiforge.errors import UsageError
-from apiforge.render import TemplateSource, render_template
+from apiforge.render import render_template
 from apiforge.resources import (
     _TAKEN_CLASS_NAMES,
     FIELD_TYPES,
@@ -29,6 +29,7 @@ from apiforge.resources import (
     read_resources,
     slice_paths,
 )
+from apiforge.template import TemplateSource
 
 # --- Field specs ----------------------------------------------------------------
 
@@ -332,8 +333,13 @@ def test_the_slices_are_formatted_and_lint_clean_even_with_the_longest_names(
 
 
 def test_resources_are_no_axis_of_a_verify_matrix() -> None:
-    from apiforge.matrix import build_matrix, template_environment
-    from apiforge.template_source import bundled_template_dir, load_config, load_questions
+    from apiforge.matrix import build_matrix
+    from apiforge.template import (
+        bundled_template_dir,
+        load_config,
+        load_questions,
+        template_environment,
+    )
 
     folder = bundled_template_dir()
     questions = load_questions(folder)

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from apiforge.gates import GATES
-from apiforge.template_source import load_questions
+from apiforge.template import load_questions
 
 DATABASES = ("sqlite", "postgresql")
 CIS = ("github", "gitlab", "none")

@@ -463,7 +463,8 @@ def test_a_version_that_is_not_one_is_a_usage_error() -> None:
 def test_a_project_of_another_template_updates_to_its_newest_tag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from apiforge.render import TemplateSource, render_template
+    from apiforge.render import render_template
+    from apiforge.template import TemplateSource
 
     source = _write_template(tmp_path / "their-template", OLD_FILES)
     git(source, "init", "--quiet", "--initial-branch=main")

@@ -76,21 +76,13 @@ def _existing(project: Project) -> list[Resource]:
 
 def _check_template(project: Project, installed: Installed) -> None:
     """The template must have the resources question, and the project be on its version."""
-    from apiforge.template_source import load_questions
-
-    if project.is_bundled:
-        folder: Path | None = installed.folder
-    else:
-        location = Path(project.template_location())
-        folder = location if location.is_dir() else None
-    if folder is not None:
-        names = {question.name for question in load_questions(folder)}
-        if RESOURCES_ANSWER not in names:
-            raise UsageError(
-                f"The template of {project.root.name} has no {RESOURCES_ANSWER} question, so it "
-                "cannot render resources; apiforge add resource needs apiforge's template "
-                "(or a fork of it)."
-            )
+    template = project.template(installed)
+    if template is not None and template.question(RESOURCES_ANSWER) is None:
+        raise UsageError(
+            f"The template of {project.root.name} has no {RESOURCES_ANSWER} question, so it "
+            "cannot render resources; apiforge add resource needs apiforge's template "
+            "(or a fork of it)."
+        )
     if project.is_bundled:
         if project.behind(installed):
             raise UsageError(

@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from apiforge.errors import UsageError
-from apiforge.template_source import MANAGED_ANSWERS, Question
+from apiforge.template import MANAGED_ANSWERS, Question, cast_answer
 
-__all__ = ["check_answers", "managed_defaults", "parse_data", "read_data_file"]
-
-_TRUE = {"true", "yes", "y", "on", "1"}
-_FALSE = {"false", "no", "n", "off", "0"}
+__all__ = ["check_answers", "parse_data", "read_data_file"]
 
 
 def parse_data(pairs: Iterable[str]) -> dict[str, str]:
@@ -47,32 +44,13 @@ def read_data_file(path: Path) -> dict[str, Any]:
     return {str(key): value for key, value in loaded.items() if not str(key).startswith("_")}
 
 
-def _cast(question: Question, value: Any) -> Any:
-    if question.type == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise UsageError(f"{question.name} takes true or false, got {value!r}.")
-    if question.type in {"int", "float"}:
-        kind = int if question.type == "int" else float
-        try:
-            return kind(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"{question.name} takes a number, got {value!r}.") from None
-    if question.type in {"str", "path"}:
-        return str(value)
-    return value
-
-
 def check_answers(questions: Iterable[Question], data: Mapping[str, Any]) -> dict[str, Any]:
     """Check answers against a template's questions and cast them to their types.
 
-    Unknown keys and values outside a question's choices are usage errors whose
-    message lists what is valid.
+    Values are cast as copier casts them (:func:`apiforge.template.cast_answer`), except
+    that a yes/no answer copier would read only through Python's bool() ("maybe") is
+    refused. Unknown keys and values outside a question's choices are usage errors
+    whose message lists what is valid.
     """
     by_name = {question.name: question for question in questions if question.asked}
     for key in data:
@@ -87,17 +65,12 @@ def check_answers(questions: Iterable[Question], data: Mapping[str, Any]) -> dic
     checked: dict[str, Any] = {}
     for key, value in data.items():
         question = by_name[key]
-        cast = _cast(question, value)
+        try:
+            cast = cast_answer(question, value, strict=True)
+        except (TypeError, ValueError):
+            wanted = "true or false" if question.type == "bool" else "a number"
+            raise UsageError(f"{key} takes {wanted}, got {value!r}.") from None
         if question.choices and str(cast) not in question.choices:
             raise UsageError(f"{key} must be one of {', '.join(question.choices)}; got {value!r}.")
         checked[key] = cast
     return checked
-
-
-def managed_defaults(questions: Iterable[Question]) -> dict[str, Any]:
-    """The defaults of the managed answers a template has, so they are never asked."""
-    return {
-        question.name: question.default
-        for question in questions
-        if question.managed and question.asked
-    }

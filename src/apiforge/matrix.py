@@ -6,7 +6,8 @@ answers is no axis for those answers, and a combination that one of the
 template's validators refuses is kept as *invalid*, with the validator's
 message, so that it can be reported as skipped.
 
-`when:`, `default:` and `validator:` are Jinja, as copier renders them; Jinja is
+`when:`, `default:` and `validator:` are Jinja, rendered in the template's
+environment and cast as copier does (see :mod:`apiforge.template`); Jinja is
 imported only when a matrix is built.
 """
 
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from apiforge.errors import UsageError
-from apiforge.template_source import Question, choice_value
+from apiforge.template import Question, cast_answer, template_environment, truthy
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -30,7 +31,6 @@ __all__ = [
     "Combination",
     "Matrix",
     "build_matrix",
-    "template_environment",
 ]
 
 MATRIX_KINDS = ("default", "pairwise", "full")
@@ -102,35 +102,7 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-# --- Jinja -------------------------------------------------------------------
-
-
-def template_environment(config: Mapping[str, Any] | None = None) -> Environment:
-    """A Jinja environment like copier's for a template's `copier.yml` settings.
-
-    Copier renders with a sandboxed environment, the Ansible core filters
-    (``regex_search``, ``to_nice_yaml``...), and the template's own
-    ``_jinja_extensions`` and ``_envops``.
-    """
-    from jinja2 import StrictUndefined, Undefined
-    from jinja2.sandbox import SandboxedEnvironment
-
-    settings = config or {}
-    extensions = [
-        "jinja2_ansible_filters.AnsibleCoreFiltersExtension",
-        *settings.get("_jinja_extensions", ()),
-    ]
-    envops = dict(settings.get("_envops") or {})
-    undefined = envops.pop("undefined", None)
-    if undefined is not None:
-        classes = {"jinja2.Undefined": Undefined, "jinja2.StrictUndefined": StrictUndefined}
-        if undefined not in classes:
-            raise UsageError(f"copier.yml: _envops.undefined {undefined!r} is not supported.")
-        envops["undefined"] = classes[undefined]
-    try:
-        return SandboxedEnvironment(extensions=extensions, **envops)
-    except (ImportError, TypeError, AttributeError) as exc:
-        raise UsageError(f"copier.yml: cannot load its Jinja settings ({exc}).") from exc
+# --- copier.yml's Jinja and values ------------------------------------------------
 
 
 class _Renderer:
@@ -151,79 +123,23 @@ class _Renderer:
         return template.render(dict(context))
 
 
-def _truthy(value: Any) -> bool:
-    """Copier's reading of a rendered `when:`: numbers, YAML booleans, then bool()."""
-    try:
-        return bool(float(value))
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in {"", "n", "no", "f", "false", "off", "~", "null", "none"}:
-            return False
-        if lowered in {"y", "yes", "t", "true", "on"}:
-            return True
-    return bool(value)
-
-
 def _cast(question: Question, value: Any) -> Any:
-    """Cast a rendered value to the question's type, as copier does."""
-    if value is None:
-        return None
-    kind = question.type
+    """Cast a value of copier.yml (a rendered default, a choice) to the question's type."""
     try:
-        if kind == "bool":
-            return _truthy(value)
-        if kind == "int":
-            return int(value)
-        if kind == "float":
-            return float(value)
-        if kind == "str":
-            return str(value)
+        return cast_answer(question, value)
     except (TypeError, ValueError) as exc:
         raise UsageError(
             f"copier.yml: {question.name} has a value of the wrong type: {exc}."
         ) from exc
-    if kind in {"yaml", "json"} and isinstance(value, str):
-        import yaml
-
-        try:
-            return yaml.safe_load(value)
-        except yaml.YAMLError:
-            return value
-    return value
 
 
 # --- The questions as axes ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Choice:
-    value: Any
-    validator: str
-
-
-def _choices(question: Question) -> list[_Choice]:
-    raw = question.spec.get("choices")
-    items: list[tuple[Any, Any]] = []
-    if isinstance(raw, dict):
-        items = list(raw.items())
-    elif isinstance(raw, list):
-        items = [
-            (item[0], item[1]) if isinstance(item, list) and len(item) == 2 else (item, item)
-            for item in raw
-        ]
-    choices = []
-    for _label, spec in items:
-        validator = spec.get("validator", "") if isinstance(spec, dict) else ""
-        choices.append(_Choice(_cast(question, choice_value(spec)), str(validator or "")))
-    return choices
-
-
 def _is_axis(question: Question) -> bool:
-    if not question.asked or question.spec.get("multiselect"):
+    if not question.asked or question.multiselect:
         return False
-    return bool(question.spec.get("choices")) or question.type == "bool"
+    return bool(question.options) or question.type == "bool"
 
 
 class _Walker:
@@ -240,7 +156,11 @@ class _Walker:
         self.renderer = renderer
         self.pinned = pinned
         self.vary = vary
-        self.choices = {q.name: _choices(q) for q in self.questions if _is_axis(q)}
+        self.choices = {
+            q.name: [replace(option, value=_cast(q, option.value)) for option in q.options]
+            for q in self.questions
+            if _is_axis(q)
+        }
 
     def axes(self) -> tuple[Axis, ...]:
         return tuple(
@@ -270,7 +190,7 @@ class _Walker:
 
     def _refusal(self, question: Question, value: Any, context: Mapping[str, Any]) -> str | None:
         """The validator's message for *value*, or None when the template accepts it."""
-        checks = [str(question.spec.get("validator") or "")]
+        checks = [question.validator]
         for choice in self.choices.get(question.name, ()):
             if choice.value == value:
                 checks.append(choice.validator)
@@ -296,8 +216,7 @@ class _Walker:
             yield answers, context, None
             return
         question = self.questions[position]
-        when = question.spec.get("when", True)
-        active = _truthy(self._evaluate("when", question, when, context))
+        active = truthy(self._evaluate("when", question, question.when, context))
         axis = active and question.name in self.choices and question.name not in self.pinned
         if question.name in self.pinned:
             values: Sequence[Any] = (self.pinned[question.name],)
@@ -333,7 +252,7 @@ def build_matrix(
     *data* pins answers (already checked and cast, as by
     :func:`apiforge.answers.check_answers`): a pinned axis takes that value in
     every combination. *env* renders the Jinja in copier.yml (default:
-    :func:`template_environment` without settings).
+    :func:`apiforge.template.template_environment` without settings).
     """
     if kind not in MATRIX_KINDS:
         raise UsageError(f"--matrix must be one of {', '.join(MATRIX_KINDS)}; got {kind!r}.")

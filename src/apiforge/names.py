@@ -7,12 +7,14 @@ import re
 
 from apiforge.errors import UsageError
 
-__all__ = ["RESERVED_NAMES", "check_project_name", "slugify"]
+__all__ = ["MAX_NAME_LENGTH", "RESERVED_NAMES", "check_project_name", "slugify"]
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 # Names that would shadow the generated project's own packages or the libraries
-# it imports, which breaks `uv sync` or imports in confusing ways.
+# it imports, which breaks `uv sync` or imports in confusing ways. The template's
+# project_name validator in copier.yml refuses the same names, Python's keywords and
+# the same length; tests/test_names.py fails when the two disagree.
 RESERVED_NAMES = frozenset(
     {
         "alembic",

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from apiforge import __version__
-from apiforge.answers import check_answers, managed_defaults
 from apiforge.errors import Interrupted, UsageError, UserError
 from apiforge.git import Git
 from apiforge.names import check_project_name
 from apiforge.progress import Progress
 from apiforge.project import TEMPLATE_BRANCH, load_answers
-from apiforge.render import TemplateSource, render_template
-from apiforge.template_source import Question, bundled_template_dir, load_questions
+from apiforge.render import render_template
+from apiforge.template import TemplateSource
 
 __all__ = ["NewOptions", "NewResult", "create_project", "list_files"]
 
@@ -65,15 +64,6 @@ def _nearest_existing(path: Path) -> Path:
     while not path.exists():
         path = path.parent
     return path
-
-
-def _template_questions(source: TemplateSource) -> list[Question] | None:
-    if source.is_bundled:
-        return load_questions(bundled_template_dir())
-    location = Path(source.location).expanduser()
-    if location.is_dir():
-        return load_questions(location)
-    return None  # a git URL: copier validates the answers itself
 
 
 def list_files(root: Path) -> list[str]:
@@ -136,17 +126,17 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
     target = options.target.expanduser().resolve()
     _check_target(target)
     data = dict(options.data)
-    questions = _template_questions(options.source)
+    template = options.source.load()  # None for a git URL: copier checks the answers
     suggested: dict[str, Any] = {}
-    if questions is None or any(question.name == "project_name" for question in questions):
+    if template is None or template.question("project_name") is not None:
         if "project_name" in data or not options.interactive:
             data["project_name"] = str(data.get("project_name") or target.name)
             check_project_name(data["project_name"])
         else:
             # Asked at the terminal, with the folder's name as the suggestion.
             suggested["project_name"] = target.name
-    if questions is not None:
-        data = {**check_answers(questions, data), **managed_defaults(questions)}
+    if template is not None:
+        data = {**template.check_answers(data), **template.managed_defaults()}
 
     # Stage beside the target (same file system, so the final move is a rename).
     anchor = None if options.dry_run else _nearest_existing(target.parent)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apiforge.errors import UsageError
+from apiforge.template import BUNDLED_SOURCE, Template, TemplateSource, bundled_template_dir
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -86,7 +87,6 @@ class Installed:
 def installed_template() -> Installed:
     """The template shipped with this apiforge, its version and its changelog."""
     from apiforge import __version__
-    from apiforge.template_source import bundled_template_dir
 
     folder = bundled_template_dir()
     changelog = folder / "CHANGELOG.md"
@@ -107,8 +107,6 @@ class Project:
 
     @property
     def is_bundled(self) -> bool:
-        from apiforge.render import BUNDLED_SOURCE
-
         return self.src_path == BUNDLED_SOURCE
 
     def template_location(self) -> str:
@@ -128,6 +126,14 @@ class Project:
             f"The template {src} recorded in {ANSWERS_FILE} is not there; "
             "put it back or correct _src_path."
         )
+
+    def template(self, installed: Installed) -> Template | None:
+        """The template the project renders from, where it can be read here: *installed*
+        for a project of apiforge's bundled template, the recorded folder for another;
+        None for a git URL (copier checks the answers itself when it renders)."""
+        if self.is_bundled:
+            return Template.load(installed.folder, name="apiforge")
+        return TemplateSource(self.template_location()).load()
 
     def behind(self, installed: Installed) -> bool:
         """Whether the project is on an older version of the bundled template than

@@ -1,76 +1,22 @@
 """The one wrapper around copier: render a template into a folder.
 
-Everything that touches copier lives here, imported lazily, so commands that do
-not render never pay for importing copier and Jinja.
+Copier is imported here, lazily, so commands that do not render never pay for
+importing copier and Jinja. What the template is and where it comes from is
+:mod:`apiforge.template`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
 import warnings
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from apiforge import __version__
 from apiforge.errors import UsageError, UserError
-from apiforge.template_source import bundled_template_dir, staged_template
+from apiforge.template import BUNDLED_SOURCE, TemplateSource
 
-__all__ = ["BUNDLED_SOURCE", "TemplateSource", "record_bundled_source", "render_template"]
-
-BUNDLED_SOURCE = "https://github.com/apiforge/apiforge.git"
-"""What projects rendered from apiforge's own template record as their source.
-
-It is the template repository, so plain `copier update` works wherever it is
-reachable; apiforge itself renders the copy it ships, offline.
-"""
-
-_GIT_URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[\w.-]+@[\w.-]+:|gh:|gl:)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class TemplateSource:
-    """A template to render: apiforge's bundled one, a local folder or a git URL."""
-
-    location: str
-    ref: str | None = None
-
-    @classmethod
-    def bundled(cls) -> TemplateSource:
-        return cls(BUNDLED_SOURCE, f"v{__version__}")
-
-    @classmethod
-    def from_user(cls, location: str, ref: str | None = None) -> TemplateSource:
-        """A template named on the command line: a local folder or a git URL.
-
-        A folder is recorded by its absolute path, so that the project's answers
-        file points at it from anywhere. Something that looks like a path but is
-        no folder is a usage error rather than a failed clone.
-        """
-        path = Path(location).expanduser()
-        if path.is_dir():
-            return cls(str(path.resolve()), ref)
-        if not _GIT_URL.match(location):
-            raise UsageError(
-                f"The template {location} is neither a folder nor a git URL "
-                "(https://..., ssh://..., git@host:path, file://...)."
-            )
-        return cls(location, ref)
-
-    @property
-    def is_bundled(self) -> bool:
-        return self.location == BUNDLED_SOURCE
-
-    @contextlib.contextmanager
-    def open(self) -> Iterator[str]:
-        """Yield the source as copier should read it."""
-        if self.is_bundled:
-            with staged_template(bundled_template_dir()) as folder:
-                yield str(folder)
-        else:
-            yield self.location
+__all__ = ["record_bundled_source", "render_template"]
 
 
 def render_template(

@@ -28,7 +28,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from apiforge.answers import check_answers
 from apiforge.errors import ApiforgeError, ConflictError, Interrupted, UsageError, UserError
 from apiforge.git import Git, GitError
 from apiforge.lifecycle import Findings, inspect, settle
@@ -48,12 +47,8 @@ from apiforge.project import (
     read_project,
     version_text,
 )
-from apiforge.render import (
-    TemplateSource,
-    record_bundled_source,
-    render_template,
-)
-from apiforge.template_source import Question, load_questions, staged_template
+from apiforge.render import record_bundled_source, render_template
+from apiforge.template import TemplateSource, staged_template
 
 __all__ = [
     "UNDO_COMMAND",
@@ -196,13 +191,6 @@ def render_installed(installed: Installed, dest: Path, answers: Mapping[str, Any
     record_bundled_source(dest, version_text(installed.version))
 
 
-def _questions(project: Project, installed: Installed) -> list[Question] | None:
-    if project.is_bundled:
-        return load_questions(installed.folder)
-    location = Path(project.template_location())
-    return load_questions(location) if location.is_dir() else None
-
-
 @dataclass
 class _Plan:
     """Everything decided before the project's git history is touched."""
@@ -319,15 +307,15 @@ def _answers(
     project: Project, installed: Installed, data: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The answers to render with, and the ones *data* changes (checked and cast)."""
-    questions = _questions(project, installed)
-    if questions is None:
+    template = project.template(installed)
+    if template is None:
         changed = dict(data)
         return {**project.answers, **changed}, changed
-    changed = check_answers(questions, data)
+    changed = template.check_answers(data)
     answers = {**project.answers, **changed}
     if project.is_bundled:
         # Answers to questions the template no longer asks are dropped.
-        asked = {question.name for question in questions if question.asked}
+        asked = {question.name for question in template.questions if question.asked}
         answers = {key: value for key, value in answers.items() if key in asked}
     changed = {key: value for key, value in changed.items() if project.answers.get(key) != value}
     return answers, changed

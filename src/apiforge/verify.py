@@ -11,15 +11,14 @@ included.
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -28,24 +27,14 @@ from typing import Any
 
 from apiforge import gates as gates_module
 from apiforge.add import AddOptions, add_resource
-from apiforge.answers import check_answers
 from apiforge.errors import ApiforgeError, Interrupted, UsageError
 from apiforge.gates import Cancellation, Gate, GateResult, check_tools, find_python, project_env
-from apiforge.git import Git
-from apiforge.matrix import Combination, Matrix, build_matrix, template_environment
+from apiforge.matrix import Combination, Matrix, build_matrix
 from apiforge.new import NewOptions, create_project, init_git, write_env
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
 from apiforge.project import Installed
-from apiforge.render import TemplateSource
 from apiforge.resources import RESOURCES_ANSWER
-from apiforge.template_source import (
-    Question,
-    bundled_template_dir,
-    export_template,
-    load_config,
-    load_questions,
-    staged_template,
-)
+from apiforge.template import Template, TemplateSource
 from apiforge.update import Outcome, UpdateOptions, render_installed, update_project
 
 __all__ = [
@@ -55,13 +44,11 @@ __all__ = [
     "CombinationResult",
     "CombinationStarted",
     "Event",
-    "OpenedTemplate",
     "Planned",
     "Status",
     "StepFinished",
     "VerifyOptions",
     "VerifyResult",
-    "open_template",
     "run_matrix",
     "verify",
     "verify_combination",
@@ -172,127 +159,6 @@ class VerifyResult:
     def ok(self) -> bool:
         """True when no combination failed (skipped and invalid ones do not fail)."""
         return self.count(Status.FAILED) == 0
-
-
-# --- The template ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenedTemplate:
-    """A template ready to render: a local folder and what its copier.yml says."""
-
-    name: str
-    folder: Path
-    config: Mapping[str, Any]
-    questions: tuple[Question, ...]
-    previous: Installed | None = None
-    """With ``--from``: the earlier version, exported from the template's history."""
-
-    @property
-    def source(self) -> TemplateSource:
-        return TemplateSource(str(self.folder))
-
-
-@contextmanager
-def open_template(location: str | None, from_ref: str | None = None) -> Iterator[OpenedTemplate]:
-    """Make *location* (a folder, a git URL, or None for apiforge's) a local folder.
-
-    A git URL is cloned once; a folder under git is staged, so that copier renders
-    it as it is on disk rather than cloning it again for every combination. With
-    *from_ref*, the template as it was at that commit or tag is exported too.
-    """
-    with ExitStack() as stack:
-        previous = None
-        if from_ref is not None:
-            repository = stack.enter_context(_repository(location))
-            exported = Path(
-                stack.enter_context(tempfile.TemporaryDirectory(prefix="apiforge-from-"))
-            )
-            export_template(repository, from_ref, exported)
-            previous = Installed(exported, "0.0.0")
-        if location is None:
-            name = "apiforge"
-            folder = stack.enter_context(staged_template(bundled_template_dir()))
-        else:
-            name = location
-            source = TemplateSource.from_user(location)
-            path = Path(source.location)
-            if path.is_dir():
-                folder = stack.enter_context(_staged(path)) if (path / ".git").exists() else path
-            else:
-                folder = stack.enter_context(_cloned(source.location))
-        config = load_config(folder)
-        yield OpenedTemplate(name, folder, config, tuple(load_questions(folder)), previous)
-
-
-@contextmanager
-def _repository(location: str | None) -> Iterator[Path]:
-    """The git repository of the template at *location*, with its history."""
-    if location is None:
-        folder = bundled_template_dir()
-        if not (folder / ".git").exists():
-            raise UsageError(
-                "--from needs the template's git history, and this apiforge is installed "
-                "without it; pass --template with a checkout or git URL of the template."
-            )
-        yield folder
-        return
-    source = TemplateSource.from_user(location)
-    path = Path(source.location)
-    if path.is_dir():
-        if not (path / ".git").exists():
-            raise UsageError(f"--from needs a git repository; {location} is a plain folder.")
-        yield path
-        return
-    with _cloned(source.location, history=True) as clone:
-        yield clone
-
-
-_NOT_TEMPLATE = {".git", ".venv", "node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
-
-
-@contextmanager
-def _staged(folder: Path) -> Iterator[Path]:
-    """Copy a template folder under git without its `.git` (and caches)."""
-    config = load_config(folder)
-    subdirectory = str(config.get("_subdirectory") or "").strip("/")
-    with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
-        staged = Path(tmp) / "template"
-        if subdirectory and "{" not in subdirectory:
-            staged.mkdir()
-            for name in ("copier.yml", "copier.yaml"):
-                if (folder / name).is_file():
-                    shutil.copy2(folder / name, staged / name)
-            shutil.copytree(folder / subdirectory, staged / subdirectory, symlinks=True)
-        else:
-
-            def ignore(directory: str, names: list[str]) -> set[str]:
-                return _NOT_TEMPLATE & set(names) if Path(directory) == folder else set()
-
-            shutil.copytree(folder, staged, symlinks=True, ignore=ignore)
-        yield staged
-
-
-@contextmanager
-def _cloned(url: str, *, history: bool = False) -> Iterator[Path]:
-    """Clone a template's git repository once, without its history unless asked."""
-    with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
-        clone = Path(tmp) / "template"
-        depth = [] if history else ["--depth", "1"]
-        completed = Git(Path(tmp)).attempt(
-            "clone",
-            "--quiet",
-            *depth,
-            url,
-            str(clone),
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
-        if completed.returncode != 0:
-            lines = completed.stderr.strip().splitlines() or [f"exit code {completed.returncode}"]
-            raise UsageError(f"Cannot clone the template {url}: {lines[-1]}")
-        if not history:
-            shutil.rmtree(clone / ".git", ignore_errors=True)
-        yield clone
 
 
 # --- One combination -------------------------------------------------------------
@@ -407,7 +273,7 @@ def _update_to(project: Path, previous: Installed, candidate: Installed) -> Gate
     lines: list[str] = []
     try:
         with _RENDER_LOCK:
-            if any(item.name == RESOURCES_ANSWER for item in load_questions(previous.folder)):
+            if Template.load(previous.folder).question(RESOURCES_ANSWER) is not None:
                 name, fields = PROBE_RESOURCE
                 add_resource(
                     AddOptions(name=name, fields=fields, project=project, installed=previous)
@@ -531,19 +397,19 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
     chosen = tuple(gates_module.GATES if options.gates is None else options.gates)
     started = time.perf_counter()
     with ExitStack() as stack:
-        template = stack.enter_context(open_template(options.template, options.from_ref))
-        pinned = check_answers(template.questions, options.data)
+        template = stack.enter_context(Template.open(options.template, from_ref=options.from_ref))
+        pinned = template.check_answers(options.data)
         matrix = build_matrix(
-            template.questions,
-            options.matrix,
-            data=pinned,
-            env=template_environment(template.config),
+            template.questions, options.matrix, data=pinned, env=template.environment()
         )
         if not matrix.valid:
             reason = matrix.invalid[0].invalid if matrix.invalid else "no combination"
             raise UsageError(f"The template accepts none of these combinations ({reason}).")
         check_tools(chosen)
-        updating = (UPDATE,) if template.previous is not None else ()
+        previous = None  # with --from: renders as 0.0.0, then updates to the template as 0.0.1
+        if template.previous is not None:
+            previous = Installed(template.previous.folder, "0.0.0")
+        updating = (UPDATE,) if previous is not None else ()
         steps = (RENDER, *updating, *(gate.name for gate in chosen))
         emit(Planned(template.name, matrix, steps))
         workdir = Path(tempfile.mkdtemp(prefix="apiforge-verify-"))
@@ -556,7 +422,7 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
             gates=chosen,
             jobs=options.jobs,
             on_event=emit,
-            previous=template.previous,
+            previous=previous,
         )
     return VerifyResult(
         template=template.name,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import typer
-from typer.core import TyperCommand
+from typer._click import ClickException
+from typer.core import TyperCommand, TyperOption
 
 from apiforge.cli.console import out, state
 
@@ -16,31 +18,95 @@ if TYPE_CHECKING:
     from rich.status import Status
     from typer._click import Context, HelpFormatter
 
-__all__ = ["NewCommand", "new"]
+    from apiforge.template import Template
+
+__all__ = ["SHORTCUTS", "NewCommand", "new"]
+
+SHORTCUTS = {
+    "name": "project_name",
+    "description": "description",
+    "python": "python_version",
+    "database": "database",
+}
+"""The shortcut options of `apiforge new` and the answer each one gives."""
+
+_TEMPLATE_ARG = "apiforge.new.template"
+_HELP_TEMPLATE = "apiforge.new.help_template"
 
 
 class NewCommand(TyperCommand):
-    """`apiforge new`, whose help lists the template's questions from copier.yml."""
+    """`apiforge new`, whose help describes the template it would render (that of
+    --template, or apiforge's own): its questions and choices, and what the shortcut
+    options answer, all read from that template's copier.yml."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """Note --template before --help is processed, so the help shows that template."""
+        try:
+            opts, _rest, _order = self.make_parser(ctx).parse_args(args=list(args))
+        except ClickException:
+            opts = {}
+        ctx.meta[_TEMPLATE_ARG] = opts.get("template")
+        return super().parse_args(ctx, args)
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        template = _help_template(ctx)
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperOption) and param.name in SHORTCUTS:
+                param = _shortcut(param, template)
+            record = param.get_help_record(ctx)
+            if record is not None:
+                kind = "Arguments" if param.param_type_name == "argument" else "Options"
+                sections[kind].append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
     def format_epilog(self, ctx: Context, formatter: HelpFormatter) -> None:
-        from apiforge.template_source import (
-            bundled_template_dir,
-            describe_default,
-            load_questions,
-        )
+        from apiforge.docs import question_rows
 
-        rows = []
-        for question in load_questions(bundled_template_dir()):
-            if not question.asked or question.managed:
-                continue
-            details = [question.help]
-            if question.choices:
-                details.append(f"choices: {', '.join(question.choices)}")
-            details.append(f"default: {describe_default(question)}")
-            rows.append((question.name, "; ".join(details)))
-        with formatter.section("Questions (answer with --data KEY=VALUE)"):
-            formatter.write_dl(rows)
+        location = ctx.meta.get(_TEMPLATE_ARG)
+        template = _help_template(ctx)
+        rows = question_rows(template.questions) if template is not None else []
+        title = f"Questions of {location}" if location else "Questions"
+        with formatter.section(f"{title} (answer with --data KEY=VALUE)"):
+            if template is None:
+                formatter.write_text("A git URL: its questions are asked when it renders.")
+            elif rows:
+                formatter.write_dl(rows)
+            else:
+                formatter.write_text("None.")
         super().format_epilog(ctx, formatter)
+
+
+def _help_template(ctx: Context) -> Template | None:
+    """The template `new` would render, read once per help; None for a git URL."""
+    if _HELP_TEMPLATE not in ctx.meta:
+        from apiforge.template import TemplateSource
+
+        location = ctx.meta.get(_TEMPLATE_ARG)
+        source = TemplateSource.from_user(location) if location else TemplateSource.bundled()
+        ctx.meta[_HELP_TEMPLATE] = source.load()
+    template: Template | None = ctx.meta[_HELP_TEMPLATE]
+    return template
+
+
+def _shortcut(param: TyperOption, template: Template | None) -> TyperOption:
+    """A copy of a shortcut option whose help and metavar say what it answers in *template*."""
+    name = SHORTCUTS[str(param.name)]
+    question = template.question(name) if template is not None else None
+    described = copy.copy(param)
+    described.metavar = None
+    described.help = f"Answers {name}."
+    if question is not None:
+        described.metavar = question.choice_text or None
+        meaning = question.help.rstrip(".")
+        if meaning:
+            described.help = f"Answers {name}: {meaning}."
+    elif template is not None:
+        described.help = f"Answers {name}, which this template does not ask."
+    return described
 
 
 def _interactive(yes: bool) -> bool:
@@ -62,16 +128,12 @@ def new(
         Path | None,
         typer.Option("--data-file", metavar="FILE", help="Read answers from a YAML file."),
     ] = None,
-    name: Annotated[
-        str | None, typer.Option(help="Project name (default: the folder's name).")
-    ] = None,
-    description: Annotated[str | None, typer.Option(help="One-line description.")] = None,
-    python: Annotated[
-        str | None, typer.Option(metavar="3.11|3.12|3.13", help="Lowest supported Python.")
-    ] = None,
-    database: Annotated[
-        str | None, typer.Option(metavar="sqlite|postgresql", help="Database of the service.")
-    ] = None,
+    # The shortcuts (see SHORTCUTS): their help and metavar come from the template's
+    # questions when the help is shown (NewCommand).
+    name: Annotated[str | None, typer.Option()] = None,
+    description: Annotated[str | None, typer.Option()] = None,
+    python: Annotated[str | None, typer.Option()] = None,
+    database: Annotated[str | None, typer.Option()] = None,
     template: Annotated[
         str | None,
         typer.Option(
@@ -97,19 +159,14 @@ def new(
     """
     from apiforge.answers import parse_data, read_data_file
     from apiforge.new import NewOptions, create_project
-    from apiforge.render import TemplateSource
+    from apiforge.template import TemplateSource
 
     answers: dict[str, Any] = {}
     if data_file is not None:
         answers.update(read_data_file(data_file))
     answers.update(parse_data(data or []))
-    shortcuts = {
-        "project_name": name,
-        "description": description,
-        "python_version": python,
-        "database": database,
-    }
-    answers.update({key: value for key, value in shortcuts.items() if value is not None})
+    given = {"name": name, "description": description, "python": python, "database": database}
+    answers.update({SHORTCUTS[key]: value for key, value in given.items() if value is not None})
     source = TemplateSource.from_user(template) if template else TemplateSource.bundled()
     options = NewOptions(
         target=path,
