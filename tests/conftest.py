@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from helpers import IN_CI
+from helpers import IN_CI, copy_template
 
 from apiforge.errors import UsageError
 from apiforge.pgserver import PostgresServer, PostgresUnavailable, throwaway_postgres
@@ -147,10 +146,7 @@ def newer_template(tmp_path: Path) -> Callable[[Callable[[Path], None]], Install
     def make(edit: Callable[[Path], None]) -> Installed:
         current = installed_template()
         version = parse_version(current.version)
-        folder = tmp_path / "template-next"
-        folder.mkdir()
-        shutil.copy2(current.folder / "copier.yml", folder / "copier.yml")
-        shutil.copytree(current.folder / "template", folder / "template")
+        folder = copy_template(current.folder, tmp_path / "template-next")
         edit(folder / "template")
         return Installed(folder, f"{version.major}.{version.minor}.{version.micro + 1}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -34,10 +35,7 @@ def git(project: Path, *args: str) -> str:
 
 def commit(project: Path, files: dict[str, str], message: str = "Team work") -> None:
     """Write *files* (relative path -> text) into *project* and commit everything."""
-    for name, text in files.items():
-        path = project / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(project, files)
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", message)
 
@@ -49,3 +47,36 @@ def everything(project: Path) -> dict[str, bytes]:
         for path in sorted(project.rglob("*"))
         if path.is_file()
     }
+
+
+SMALL_COPIER_YML = """\
+_subdirectory: template
+_templates_suffix: .jinja
+_answers_file: .copier-answers.yml
+
+project_name:
+  type: str
+  default: demo
+database:
+  type: str
+  choices: [sqlite, postgresql]
+  default: sqlite
+"""
+"""The copier.yml of the small templates the update tests write."""
+
+
+def write_files(folder: Path, files: dict[str, str]) -> Path:
+    """Write *files* (relative path -> text) below *folder*; return *folder*."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def copy_template(source: Path, dest: Path) -> Path:
+    """Copy the template in *source* (`copier.yml` and `template/`) to *dest*."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source / "copier.yml", dest / "copier.yml")
+    shutil.copytree(source / "template", dest / "template")
+    return dest

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import EVERY_TYPE, commit, everything, git
+from helpers import EVERY_TYPE, commit, copy_template, everything, git
 from typer.testing import CliRunner
 
 from apiforge.add import AddOptions, AddResult, add_resource, migration_head
@@ -221,8 +221,7 @@ def test_a_project_behind_the_template_is_told_to_update_first(
 
 def test_a_template_without_resources_is_refused(project: Path, tmp_path: Path) -> None:
     current = installed_template()
-    folder = tmp_path / "plain-template"
-    shutil.copytree(current.folder / "template", folder / "template")
+    folder = copy_template(current.folder, tmp_path / "plain-template")
     config = (current.folder / "copier.yml").read_text()
     (folder / "copier.yml").write_text(config[: config.index("\nresources:")] + "\n")
     before = everything(project)

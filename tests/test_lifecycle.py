@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -260,16 +261,15 @@ def test_verify_from_the_previous_release_proves_the_update_path(
 
 
 def test_a_release_that_adds_a_dependency_meets_the_teams_own_in_one_lock(
-    tmp_path: Path, previous_template: Installed
+    tmp_path: Path,
+    previous_template: Installed,
+    newer_template: Callable[[Callable[[Path], None]], Installed],
 ) -> None:
     """The team ran `uv add rich`; the release adds a dependency and ships new locks.
 
     uv.lock is locked again, not merged: no conflict, `uv sync --locked` installs
     both, the team's locked versions stay, and the gates pass.
     """
-    import shutil
-
-    from apiforge.project import parse_version
     from apiforge.template_locks import lock_variant
 
     project = generate(tmp_path, previous_template, "sqlite")
@@ -279,17 +279,15 @@ def test_a_release_that_adds_a_dependency_meets_the_teams_own_in_one_lock(
     git(project, "commit", "--quiet", "-m", "uv add rich")
     team_lock = (project / "uv.lock").read_text()
 
-    current = installed_template()
-    folder = tmp_path / "release"
-    folder.mkdir()
-    shutil.copy2(current.folder / "copier.yml", folder / "copier.yml")
-    shutil.copytree(current.folder / "template", folder / "template")
-    pyproject = folder / "template" / "pyproject.toml.jinja"
-    text = pyproject.read_text()
-    pyproject.write_text(text.replace('    "fastapi>=', '    "humanize>=4.9",\n    "fastapi>=', 1))
-    lock_variant(folder, "sqlite", "3.11")
-    version = parse_version(current.version)
-    release = Installed(folder, f"{version.major}.{version.minor}.{version.micro + 1}")
+    def add_dependency(template: Path) -> None:
+        pyproject = template / "pyproject.toml.jinja"
+        text = pyproject.read_text()
+        pyproject.write_text(
+            text.replace('    "fastapi>=', '    "humanize>=4.9",\n    "fastapi>=', 1)
+        )
+        lock_variant(template.parent, "sqlite", "3.11")
+
+    release = newer_template(add_dependency)
 
     result = update_project(UpdateOptions(project=project, installed=release))
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import commit, git
+from helpers import SMALL_COPIER_YML, commit, git, write_files
 from typer.testing import CliRunner
 
 from apiforge.cli import app
@@ -36,16 +36,6 @@ pytestmark = pytest.mark.usefixtures("git_identity")
 
 runner = CliRunner()
 
-COPIER_YML = """\
-_subdirectory: template
-_templates_suffix: .jinja
-_answers_file: .copier-answers.yml
-
-project_name:
-  type: str
-  default: demo
-"""
-
 
 def migration(revision: str, down: str | None, body: str = "pass") -> str:
     down_text = "None" if down is None else f'"{down}"'
@@ -58,20 +48,12 @@ def migration(revision: str, down: str | None, body: str = "pass") -> str:
 
 
 BASE = {
-    "copier.yml": COPIER_YML,
+    "copier.yml": SMALL_COPIER_YML,
     "template/{{_copier_conf.answers_file}}.jinja": "{{ _copier_answers|to_nice_yaml -}}\n",
     "template/.gitignore": ".env\n",
     "template/.env.example": "SECRET_KEY=change-me\n# LOG_LEVEL=INFO\n",
     "template/alembic/versions/0001_initial.py": migration("0001", None),
 }
-
-
-def write_template(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder
 
 
 def generate(root: Path, installed: Installed) -> Path:
@@ -87,7 +69,7 @@ def update(project: Path, installed: Installed) -> object:
 
 @pytest.fixture
 def old(tmp_path: Path) -> Installed:
-    return Installed(write_template(tmp_path / "old", BASE), "0.1.0")
+    return Installed(write_files(tmp_path / "old", BASE), "0.1.0")
 
 
 @pytest.fixture
@@ -97,7 +79,7 @@ def new(tmp_path: Path) -> Installed:
         "template/alembic/versions/0002_more.py": migration("0002", "0001"),
         "template/.env.example": "SECRET_KEY=change-me\nAPI_TOKEN=\n# RATE_LIMIT=10\n",
     }
-    return Installed(write_template(tmp_path / "new", files), "0.2.0")
+    return Installed(write_files(tmp_path / "new", files), "0.2.0")
 
 
 # --- Migration heads ------------------------------------------------------------------
@@ -145,7 +127,7 @@ def test_the_next_release_joins_again_and_undo_removes_the_merge_revision(
     commit(project, {"alembic/versions/aaaaaaaaaaaa_orders.py": migration("aaaaaaaaaaaa", "0001")})
     first = update_project(UpdateOptions(project=project, installed=new))
     third = Installed(
-        write_template(
+        write_files(
             tmp_path / "third",
             {
                 **BASE,
@@ -246,7 +228,7 @@ def test_merge_revisions_are_written_as_ruff_formats_them(heads: list[str], expe
 
 
 def test_a_missing_down_revision_is_a_problem_not_a_crash(tmp_path: Path) -> None:
-    write_template(tmp_path, {"alembic/versions/a.py": migration("a", "gone")})
+    write_files(tmp_path, {"alembic/versions/a.py": migration("a", "gone")})
     graph = read_migrations(tmp_path)
     assert graph.problem() == (
         "the migrations name gone as down_revision, but no file in alembic/versions defines it"
@@ -296,7 +278,7 @@ def _clean_env() -> dict[str, str]:
 def locked_template(folder: Path, *dependencies: str) -> Installed:
     listed = "".join(f'    "{dependency}",\n' for dependency in dependencies)
     files = {**BASE, "template/pyproject.toml": PYPROJECT.format(dependencies=listed)}
-    write_template(folder, files)
+    write_files(folder, files)
     uv(folder / "template", "lock")
     shutil.rmtree(folder / "template" / ".venv", ignore_errors=True)
     return Installed(folder, "0.1.0")
@@ -388,7 +370,7 @@ def test_a_setting_that_becomes_required_is_a_next_step_unless_set(
     tmp_path: Path, old: Installed, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = {**BASE, "template/.env.example": "SECRET_KEY=change-me\nLOG_LEVEL=INFO\n"}
-    required = Installed(write_template(tmp_path / "required", files), "0.2.0")
+    required = Installed(write_files(tmp_path / "required", files), "0.2.0")
     project = generate(tmp_path, old)
     monkeypatch.delenv("LOG_LEVEL", raising=False)
     result = update_project(UpdateOptions(project=project, installed=required, preview=True))

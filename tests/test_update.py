@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import everything, git
+from helpers import SMALL_COPIER_YML, everything, git, write_files
 from typer.testing import CliRunner
 
 from apiforge import update as update_module
@@ -36,19 +36,6 @@ pytestmark = pytest.mark.usefixtures("git_identity")
 
 runner = CliRunner()
 
-COPIER_YML = """\
-_subdirectory: template
-_templates_suffix: .jinja
-_answers_file: .copier-answers.yml
-
-project_name:
-  type: str
-  default: demo
-database:
-  type: str
-  choices: [sqlite, postgresql]
-  default: sqlite
-"""
 
 ANSWERS_TEMPLATE = "# Written by apiforge.\n{{ _copier_answers|to_nice_yaml -}}\n"
 
@@ -61,7 +48,7 @@ def _lines(name: str, changed: dict[int, str] | None = None) -> str:
 
 
 OLD_FILES = {
-    "copier.yml": COPIER_YML,
+    "copier.yml": SMALL_COPIER_YML,
     "template/{{_copier_conf.answers_file}}.jinja": ANSWERS_TEMPLATE,
     "template/.gitignore": ".env\n",
     "template/README.md.jinja": "# {{ project_name }}\n\nA demo service.\n",
@@ -101,17 +88,9 @@ CLEAN_OUTCOMES = {
 # --- Helpers ---------------------------------------------------------------
 
 
-def _write_template(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder
-
-
 @pytest.fixture
 def old(tmp_path: Path) -> Installed:
-    return Installed(_write_template(tmp_path / "template-0.1.0", OLD_FILES), "0.1.0")
+    return Installed(write_files(tmp_path / "template-0.1.0", OLD_FILES), "0.1.0")
 
 
 @pytest.fixture
@@ -122,7 +101,7 @@ def new(tmp_path: Path) -> Installed:
         "## 0.1.0\n\nFirst release.\n",
         encoding="utf-8",
     )
-    folder = _write_template(tmp_path / "template-0.2.0", NEW_FILES)
+    folder = write_files(tmp_path / "template-0.2.0", NEW_FILES)
     return Installed(folder, "v0.2.0", changelog)
 
 
@@ -466,7 +445,7 @@ def test_a_project_of_another_template_updates_to_its_newest_tag(
     from apiforge.render import render_template
     from apiforge.template import TemplateSource
 
-    source = _write_template(tmp_path / "their-template", OLD_FILES)
+    source = write_files(tmp_path / "their-template", OLD_FILES)
     git(source, "init", "--quiet", "--initial-branch=main")
     git(source, "add", "--all")
     git(source, "commit", "--quiet", "-m", "v1")
@@ -478,7 +457,7 @@ def test_a_project_of_another_template_updates_to_its_newest_tag(
     assert check_project(project).behind is False
 
     shutil.rmtree(source / "template")
-    _write_template(source, NEW_FILES)
+    write_files(source, NEW_FILES)
     git(source, "add", "--all")
     git(source, "commit", "--quiet", "-m", "v2")
     git(source, "tag", "v1.1.0")

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
 import pytest
+from helpers import IN_CI, SMALL_COPIER_YML
 from typer.testing import CliRunner
 
 from apiforge.cli import app
@@ -293,24 +294,12 @@ def test_ctrl_c_kills_the_gates_and_removes_everything(
     assert list(scratch.iterdir()) == []
 
 
-POSTGRES_TEMPLATE = """\
-_subdirectory: template
-project_name:
-  type: str
-  default: demo
-database:
-  type: str
-  choices: [sqlite, postgresql]
-  default: sqlite
-"""
-
-
 @pytest.mark.postgres
 def test_postgresql_combinations_get_a_database_on_one_throwaway_server(
     fake_template: MakeTemplate, tmp_path: Path
 ) -> None:
     if find_pg_bin() is None:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        if IN_CI:
             pytest.fail("CI needs PostgreSQL for this test")
         pytest.skip("PostgreSQL is not installed")
     urls = tmp_path / "urls"
@@ -322,7 +311,7 @@ def test_postgresql_combinations_get_a_database_on_one_throwaway_server(
     )
     template = fake_template(
         {"record.py.jinja": record.replace("{{{{ database }}}}", "{{ database }}")},
-        copier_yml=POSTGRES_TEMPLATE,
+        copier_yml=SMALL_COPIER_YML,
     )
     gate = Gate("tests", ((sys.executable, "record.py"),))
     result = verify(VerifyOptions(template=str(template), matrix="full", gates=(gate,)))
