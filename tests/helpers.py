@@ -25,6 +25,19 @@ EVERY_TYPE = [
 ]
 """`--field` specs with every field type and modifier a resource takes."""
 
+CATEGORY = ["title:str:100:unique", "note:text?"]
+"""A plain resource's fields: a unique short text and an optional long one."""
+
+CATEGORY_SERVICE_EDIT = '\n\ndef describe() -> str:\n    return "Categories group products."\n'
+"""What a team appends to the category resource's service (src/services/category.py)."""
+
+CATEGORY_SERVICE_TEST = (
+    "from src.services.category import describe\n\n\n"
+    "def test_describe() -> None:\n"
+    '    assert describe() == "Categories group products."\n'
+)
+"""The team's test of it (tests/test_services/test_category_describe.py)."""
+
 
 def git(project: Path, *args: str) -> str:
     """Run git in *project*; its output. A failing command fails the test."""

@@ -588,11 +588,11 @@ def test_a_fresh_project_of_the_real_template_is_up_to_date(tmp_path: Path) -> N
     assert check_project(project).behind is False
 
 
-@pytest.mark.slow
-def test_after_a_clean_update_the_projects_own_gates_pass(
+def test_a_clean_update_of_the_real_template_keeps_the_teams_files(
     tmp_path: Path, newer_template: Callable[[Callable[[Path], None]], Installed]
 ) -> None:
-    from apiforge.gates import project_env, run_gates
+    """(That the project's gates pass after updating to a real release is in
+    test_lifecycle.py.)"""
     from apiforge.new import NewOptions, create_project
 
     project = create_project(NewOptions(target=tmp_path / "svc")).path
@@ -610,16 +610,15 @@ def test_after_a_clean_update_the_projects_own_gates_pass(
 
     next_version = newer_template(edit)
 
-    result = update_project(UpdateOptions(project=project, installed=next_version))
+    result = update_project(
+        UpdateOptions(project=project, installed=next_version, check_drift=False)
+    )
     assert result.committed
     outcomes = _outcomes(result)
     assert outcomes["UPGRADING.md"] == Outcome.ADDED
     assert outcomes["src/core/logging.py"] == Outcome.UPDATED
     assert tests.is_file()
-
-    results = run_gates(project, env=project_env())
-    failed = [gate for gate in results if not gate.ok]
-    assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
+    assert git(project, "status", "--porcelain") == ""
 
 
 def test_an_ignored_file_the_template_now_adds_is_not_overwritten(
