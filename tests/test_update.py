@@ -249,12 +249,10 @@ def test_update_on_the_same_version_without_changes_is_a_no_op(
     assert _state(project) == state
 
 
-@pytest.mark.parametrize("edit", ["modified", "untracked", "staged"])
+@pytest.mark.parametrize("edit", ["modified", "staged"])
 def test_dirty_tree_is_refused_and_left_unchanged(project: Path, new: Installed, edit: str) -> None:
     if edit == "modified":
         (project / "app.py").write_text("work in progress\n")
-    elif edit == "untracked":
-        (project / "notes.md").write_text("draft\n")
     else:
         (project / "mine.py").write_text("MINE = False\n")
         git(project, "add", "mine.py")
@@ -403,21 +401,65 @@ def test_a_project_newer_than_apiforge_is_refused(project: Path, old: Installed)
     assert _state(project) == state
 
 
-def test_a_missing_template_branch_is_explained(project: Path, new: Installed) -> None:
-    git(project, "branch", "--quiet", "-D", TEMPLATE_BRANCH)
+def test_untracked_files_the_merge_does_not_touch_do_not_block_it(
+    project: Path, new: Installed
+) -> None:
+    (project / "notes.txt").write_text("draft\n")
+    result = _update(project, new)
+    assert result.committed
+    assert (project / "notes.txt").read_text() == "draft\n"
+    assert git(project, "status", "--porcelain") == "?? notes.txt\n"
+
+
+def test_an_untracked_file_the_template_adds_is_refused_by_name(
+    project: Path, new: Installed
+) -> None:
+    (project / "new_module.py").write_text("MINE = 1\n")
     state = _state(project)
-    with pytest.raises(UsageError, match="git branch apiforge/template"):
+    with pytest.raises(UsageError, match=r"The template now adds new_module\.py"):
         _update(project, new)
     assert _state(project) == state
 
 
-def test_a_clone_without_the_local_template_branch_is_told_how_to_get_it(
+def test_a_missing_template_branch_points_to_adopt(project: Path, new: Installed) -> None:
+    git(project, "branch", "--quiet", "-D", TEMPLATE_BRANCH)
+    state = _state(project)
+    with pytest.raises(UsageError, match=r"apiforge update --adopt"):
+        _update(project, new)
+    assert _state(project) == state
+
+
+def test_a_fresh_clone_updates_from_the_pushed_template_branch_and_says_so(
     project: Path, new: Installed, tmp_path: Path
 ) -> None:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "--quiet", str(project), str(clone))
-    with pytest.raises(UsageError, match="origin/apiforge/template"):
+    preview = _update(clone, new, preview=True)
+    assert preview.findings.notes == [
+        "The branch apiforge/template would be created from origin/apiforge/template."
+    ]
+    assert git(clone, "branch", "--list", TEMPLATE_BRANCH) == ""
+
+    result = _update(clone, new)
+
+    assert result.committed
+    assert result.findings.notes == [
+        "Created the branch apiforge/template from origin/apiforge/template."
+    ]
+    assert _outcomes(result) == CLEAN_OUTCOMES
+
+
+def test_a_shallow_clone_is_told_to_fetch_the_history(
+    project: Path, new: Installed, tmp_path: Path
+) -> None:
+    git(project, "commit", "--quiet", "--allow-empty", "-m", "Later work")
+    clone = tmp_path / "shallow"
+    git(tmp_path, "clone", "--quiet", "--depth", "1", f"file://{project}", str(clone))
+    git(clone, "fetch", "--quiet", "--depth", "1", "origin", f"{TEMPLATE_BRANCH}:{TEMPLATE_BRANCH}")
+    state = _state(clone)
+    with pytest.raises(UsageError, match="git fetch --unshallow"):
         _update(clone, new)
+    assert _state(clone) == state
 
 
 def test_the_template_branch_itself_is_not_updated(project: Path, new: Installed) -> None:
@@ -558,11 +600,11 @@ def test_cli_preview_lists_and_writes_nothing(conflicted: Path) -> None:
 def test_cli_refusals_are_one_line_usage_errors(
     project: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    (project / "scratch.txt").write_text("draft\n")
+    (project / "app.py").write_text("draft\n")
     dirty = project
     clean = tmp_path / "clean"
     shutil.copytree(project, clean)
-    (clean / "scratch.txt").unlink()
+    git(clean, "checkout", "--", "app.py")
     empty = tmp_path / "empty"
     empty.mkdir()
     values = {"tmp": str(empty), "project": str(clean), "dirty": str(dirty)}

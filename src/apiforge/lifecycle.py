@@ -93,6 +93,8 @@ class Findings:
     """The migration heads of the result."""
     settings: SettingsChange = field(default_factory=SettingsChange)
     drift: Drift | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the update did besides the merge that the team should know."""
     problems: list[str] = field(default_factory=list)
     """Why the result is known to be broken; empty when it is not."""
     next_steps: list[str] = field(default_factory=list)

@@ -264,12 +264,17 @@ def _status(git: Git) -> list[str]:
 
 
 def _check_clean(git: Git) -> None:
+    """Refuse a merge in progress and uncommitted changes to tracked files.
+
+    Untracked files do not block an update; one the template would add is refused by
+    :func:`_check_in_the_way`, naming it.
+    """
     if _merging(git):
         raise UsageError(
             "A merge is in progress; finish it (`git commit`) or abort it "
             "(`git merge --abort`) first."
         )
-    changed = _status(git)
+    changed = [line for line in _status(git) if not line.startswith("??")]
     if changed:
         first = changed[0][3:]
         more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
@@ -279,23 +284,43 @@ def _check_clean(git: Git) -> None:
         )
 
 
-def _template_tip(git: Git) -> str:
+def _template_tip(git: Git, *, create: bool) -> tuple[str, str | None]:
+    """The commit the template branch is on, and a note when it came from a remote.
+
+    A fresh clone has the branch only as ``origin/apiforge/template`` (the README
+    tells teams to push it): with *create* the local branch is made from it.
+    """
     if git.ok("rev-parse", "--quiet", "--verify", TEMPLATE_REF):
-        return _rev(git, TEMPLATE_REF)
-    remote = git.run(
+        return _rev(git, TEMPLATE_REF), None
+    remotes = git.run(
         "for-each-ref", "--format=%(refname:short)", f"refs/remotes/*/{TEMPLATE_BRANCH}"
     ).split()
-    if remote:
-        raise UsageError(
-            f"The branch {TEMPLATE_BRANCH} exists only as {remote[0]}; create it with "
-            f"`git branch {TEMPLATE_BRANCH} {remote[0]}` and run apiforge update again."
-        )
+    if remotes:
+        remote = next((name for name in remotes if name.startswith("origin/")), remotes[0])
+        tip = _rev(git, f"refs/remotes/{remote}")
+        if not create:
+            return tip, f"The branch {TEMPLATE_BRANCH} would be created from {remote}."
+        git.run("branch", "--no-track", TEMPLATE_BRANCH, tip)
+        return tip, f"Created the branch {TEMPLATE_BRANCH} from {remote}."
     raise UsageError(
         f"The branch {TEMPLATE_BRANCH}, which holds the pristine template that updates merge "
-        "from, is missing; recreate it on the commit `apiforge new` made "
-        f"(usually the first: `git branch {TEMPLATE_BRANCH} "
-        "$(git rev-list --max-parents=0 HEAD)`), or, for a project made with --no-git, "
-        "run `apiforge update --adopt`."
+        "from, is missing (push it from the clone that has it, or fetch it); without it, "
+        "`apiforge update --adopt` makes it anew from the version the project records."
+    )
+
+
+def _check_history(git: Git, tip: str) -> None:
+    """Refuse when the branch and the template branch share no history (shallow clones)."""
+    if git.ok("merge-base", "HEAD", tip):
+        return
+    if git.run("rev-parse", "--is-shallow-repository").strip() == "true":
+        raise UsageError(
+            "This is a shallow clone, without the history the project shares with "
+            f"{TEMPLATE_BRANCH}; run `git fetch --unshallow`, then apiforge update again."
+        )
+    raise UsageError(
+        f"The branch and {TEMPLATE_BRANCH} share no history; remove the template branch "
+        f"(`git branch -D {TEMPLATE_BRANCH}`) and run `apiforge update --adopt`."
     )
 
 
@@ -344,7 +369,8 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
             uncommitted = _merging(git) or bool(_status(git))
         else:
             _check_clean(git)
-        _template_tip(git)
+        tip, note = _template_tip(git, create=not options.preview)
+        _check_history(git, tip)
         answers, changed = _answers(project, installed, options.data)
         for key, value in options.managed.items():
             if project.answers.get(key) != value:
@@ -363,11 +389,11 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
                 check_drift=options.check_drift,
             )
             if not options.preview:
-                return _apply(git, project.root, rendered, plan, step, preview=False)
+                return _apply(git, project.root, rendered, plan, step, preview=False, note=note)
             step("preview")
             clone = Path(tmp) / "preview"
-            _clone(git, clone, branch)
-            result = _apply(Git(clone), project.root, rendered, plan, step, preview=True)
+            _clone(git, clone, branch, tip)
+            result = _apply(Git(clone), project.root, rendered, plan, step, preview=True, note=note)
             result.preview = True
             result.uncommitted = uncommitted
             return result
@@ -375,10 +401,9 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
         raise Interrupted("Interrupted; the project was left as it was.") from None
 
 
-def _clone(git: Git, clone: Path, branch: str) -> None:
+def _clone(git: Git, clone: Path, branch: str, tip: str) -> None:
     """A throwaway clone of the project's branch and template branch, for a preview."""
     head = _rev(git, "HEAD")
-    tip = _rev(git, TEMPLATE_REF)
     git.run("clone", "--quiet", "--shared", "--no-checkout", str(git.root), str(clone))
     copy = Git(clone)
     copy.run("update-ref", TEMPLATE_REF, tip)
@@ -386,13 +411,22 @@ def _clone(git: Git, clone: Path, branch: str) -> None:
 
 
 def _apply(
-    git: Git, shown_root: Path, rendered: Path, plan: _Plan, step: Progress, *, preview: bool
+    git: Git,
+    shown_root: Path,
+    rendered: Path,
+    plan: _Plan,
+    step: Progress,
+    *,
+    preview: bool,
+    note: str | None = None,
 ) -> UpdateResult:
     head = _rev(git, "HEAD")
     tip = _rev(git, TEMPLATE_REF)
     step("template")
     new_tip = _commit_render(git, rendered, tip, _template_message(plan))
     result = UpdateResult(shown_root, plan.current, plan.target, files=[])
+    if note is not None:
+        result.findings.notes.append(note)
     if new_tip == tip and git.ok("merge-base", "--is-ancestor", tip, head):
         result.up_to_date = True
         return result

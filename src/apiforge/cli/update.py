@@ -164,6 +164,8 @@ def _print_findings(result: UpdateResult) -> None:
 
     findings = result.findings
     console = out()
+    for note in findings.notes:
+        console.print(escape(note), soft_wrap=True)
     lock = findings.lock
     if lock is not None and lock.regenerated:
         where = "uv's cache" if lock.source == "cache" else "the registry (not all in uv's cache)"
