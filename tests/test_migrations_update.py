@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -381,3 +382,54 @@ def test_a_setting_that_becomes_required_is_a_next_step_unless_set(
     (project / ".env").write_text("SECRET_KEY=x\nLOG_LEVEL=DEBUG\n")
     result = update_project(UpdateOptions(project=project, installed=required, preview=True))
     assert result.findings.settings.missing == []
+
+
+@pytest.mark.parametrize("at", ["check", "render", "template", "merge", "settle", "inspect"])
+def test_ctrl_c_at_each_step_reports_what_is_true(
+    tmp_path: Path, old: Installed, new: Installed, at: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    project = generate(tmp_path, old)
+    commit(project, {"alembic/versions/dddddddddddd_orders.py": migration("dddddddddddd", "0001")})
+    before = git(project, "for-each-ref"), git(project, "rev-parse", "HEAD")
+
+    def progress(step: str) -> None:
+        if step == at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted) as caught:
+        update_project(UpdateOptions(project=project, installed=new), progress=progress)
+
+    message = str(caught.value)
+    if "merged" in message:
+        assert at == "inspect"
+        assert git(project, "rev-parse", "HEAD") != before[1]
+        undo_update(project)
+    else:
+        assert message == "Interrupted; the project was left as it was."
+    assert (git(project, "for-each-ref"), git(project, "rev-parse", "HEAD")) == before
+    assert git(project, "status", "--porcelain") == ""
+    assert list(scratch.iterdir()) == []
+
+
+def test_ctrl_c_just_after_the_merge_commit_says_it_was_merged(
+    tmp_path: Path, old: Installed, new: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge import update as update_module
+
+    project = generate(tmp_path, old)
+    before = git(project, "rev-parse", "HEAD")
+    real_apply = update_module._apply
+
+    def apply_then_ctrl_c(*args: object, **kwargs: object) -> object:
+        real_apply(*args, **kwargs)  # type: ignore[arg-type]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(update_module, "_apply", apply_then_ctrl_c)
+    with pytest.raises(Interrupted, match="after the update was merged"):
+        update_project(UpdateOptions(project=project, installed=new))
+    assert git(project, "rev-parse", "HEAD") != before
+    undo_update(project)
+    assert git(project, "rev-parse", "HEAD") == before

@@ -357,12 +357,15 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
     on Ctrl-C, after putting the project back as it was.
     """
     step = progress or (lambda _step: None)
+    git: Git | None = None
+    head: str | None = None
     try:
         step("check")
         installed = options.installed or installed_template()
         project = read_project(options.project)
         git = _open_repo(project)
         branch = _current_branch(git)
+        head = _rev(git, "HEAD")
         project.behind(installed)  # a project newer than this apiforge is refused
         uncommitted = False
         if options.preview:
@@ -398,7 +401,24 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
             result.uncommitted = uncommitted
             return result
     except KeyboardInterrupt:
-        raise Interrupted("Interrupted; the project was left as it was.") from None
+        if options.preview or git is None or head is None:
+            raise Interrupted("Interrupted; the project was left as it was.") from None
+        raise Interrupted(_interrupted_state(git, head)) from None
+
+
+def _interrupted_state(git: Git, head: str) -> str:
+    """What is true of the project after Ctrl-C, read from the repository itself."""
+    if _merging(git):
+        return (
+            "Interrupted during the merge, which is still in progress; finish it "
+            f"(`git commit`) or go back with `{UNDO_COMMAND}`."
+        )
+    if _rev(git, "HEAD") != head:
+        return (
+            "Interrupted after the update was merged (one merge commit), before it was "
+            f"checked; go back with `{UNDO_COMMAND}` if you do not want it."
+        )
+    return "Interrupted; the project was left as it was."
 
 
 def _clone(git: Git, clone: Path, branch: str, tip: str) -> None:
