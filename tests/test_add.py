@@ -24,6 +24,7 @@ from helpers import (
 )
 from typer.testing import CliRunner
 
+from apiforge import update as update_module
 from apiforge.add import AddOptions, AddResult, add_resource, migration_head
 from apiforge.cli import app
 from apiforge.errors import UsageError
@@ -208,7 +209,10 @@ def test_an_existing_resource_is_refused(project: Path) -> None:
 
 
 def test_a_dirty_tree_is_refused(project: Path) -> None:
-    (project / "notes.txt").write_text("draft\n")
+    """Changes to tracked files are refused; untracked files do not block (see
+    test_update.py)."""
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "draft\n")
     before = everything(project)
     with pytest.raises(UsageError, match="uncommitted changes"):
         add(project, "product", ["name:str"])
@@ -432,3 +436,29 @@ def test_a_newer_template_changes_every_resource_and_keeps_the_teams_edits(
     assert "# The message of a 404." in service
     assert "def describe()" in service
     assert (project / "tests/test_services/test_category_describe.py").is_file()
+
+
+def test_undoing_a_resource_says_which_downgrade_a_migrated_database_needs(
+    project: Path,
+) -> None:
+    head = migration_head(project)
+    resource = add(project, "product", ["name:str"]).resource
+    before = everything(project)
+
+    plan = update_module.plan_undo(project)
+    assert plan.what == "Add the product resource (apiforge add resource)"
+    assert plan.removed_migrations == (
+        f"alembic/versions/{resource.revision}_create_{resource.table}.py",
+    )
+    assert plan.downgrade_to == head
+
+    refused = runner.invoke(app, ["update", "--undo", str(project)])
+    assert refused.exit_code == 2
+    output = " ".join(refused.output.split())
+    assert f"uv run alembic downgrade {head}" in output
+    assert "apiforge update --undo --yes" in " ".join(refused.stderr.split())
+    assert everything(project) == before
+
+    undone = runner.invoke(app, ["update", "--undo", "--yes", str(project)])
+    assert undone.exit_code == 0, undone.output
+    assert not (project / plan.removed_migrations[0]).exists()

@@ -145,7 +145,7 @@ def test_the_next_release_joins_again_and_undo_removes_the_merge_revision(
     assert second.findings.merge_revision not in {None, first.findings.merge_revision}
     assert "0003" in second.findings.joined_heads
     assert len(read_migrations(project).heads) == 1
-    result = runner.invoke(app, ["update", "--undo", str(project)])
+    result = runner.invoke(app, ["update", "--undo", "--yes", str(project)])
     assert result.exit_code == 0, result.output
     assert git(project, "rev-parse", "HEAD") == before
     assert not (project / str(second.findings.merge_revision)).exists()
@@ -167,7 +167,7 @@ def test_a_revision_id_the_team_shares_with_the_release_is_reported_and_undoable
     assert "0002_orders.py" in message
     assert "apiforge update --undo" in message
     assert "\n" not in message
-    undone = runner.invoke(app, ["update", "--undo", str(project)])
+    undone = runner.invoke(app, ["update", "--undo", "--yes", str(project)])
     assert undone.exit_code == 0, undone.output
     assert git(project, "rev-parse", "HEAD") == before
 

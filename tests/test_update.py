@@ -784,3 +784,46 @@ def test_cli_adopt(tmp_path: Path, old: Installed, monkeypatch: pytest.MonkeyPat
     again = runner.invoke(app, ["update", "--adopt", str(project)])
     assert again.exit_code == 2
     assert "already" in again.stderr
+
+
+# --- Undo that says what it undoes ----------------------------------------------------------
+
+
+def test_undo_during_a_conflict_refuses_to_discard_unrelated_work(
+    conflicted: Path, new: Installed
+) -> None:
+    with pytest.raises(UpdateConflict):
+        _update(conflicted, new)
+    (conflicted / "mine.py").write_text("MINE = 'edited during the merge'\n")
+    (conflicted / "fresh.py").write_text("FRESH = 1\n")
+    git(conflicted, "add", "fresh.py")
+    before = everything(conflicted)
+
+    with pytest.raises(UsageError, match=r"not part of the update \((fresh|mine)\.py and 1 more\)"):
+        undo_update(conflicted)
+
+    assert everything(conflicted) == before
+
+
+def test_undo_during_a_conflict_discards_only_the_merge(conflicted: Path, new: Installed) -> None:
+    start = git(conflicted, "rev-parse", "HEAD")
+    with pytest.raises(UpdateConflict):
+        _update(conflicted, new)
+    (conflicted / "app.py").write_text("resolved by hand\n")  # part of the merge
+    (conflicted / "notes.txt").write_text("untracked, kept\n")
+
+    undone = update_module.plan_undo(conflicted)
+    assert undone.what.startswith("Update to apiforge template 0.2.0")
+    assert undone.what.endswith("(not committed yet)")
+    undo_update(conflicted)
+
+    assert git(conflicted, "rev-parse", "HEAD") == start
+    assert (conflicted / "notes.txt").read_text() == "untracked, kept\n"
+
+
+def test_undo_names_the_update_it_undoes(project: Path, new: Installed) -> None:
+    _update(project, new)
+    (project / "notes.txt").write_text("untracked files do not block undo\n")
+    result = runner.invoke(app, ["update", "--undo", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "Undoing: Update to apiforge template 0.2.0 (from 0.1.0)" in result.output

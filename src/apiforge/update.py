@@ -20,7 +20,9 @@ On top of git's merge:
 
 from __future__ import annotations
 
+import io
 import os
+import tarfile
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,7 +32,8 @@ from typing import Any
 
 from apiforge.errors import ApiforgeError, ConflictError, Interrupted, UsageError, UserError
 from apiforge.git import Git, GitError
-from apiforge.lifecycle import Findings, inspect, settle
+from apiforge.lifecycle import LOCK_FILE, Findings, inspect, settle
+from apiforge.migrations import MIGRATIONS, read_migrations
 from apiforge.progress import Progress
 from apiforge.project import (
     POST_HEAD_REF,
@@ -61,6 +64,7 @@ __all__ = [
     "UpdateOptions",
     "UpdateResult",
     "adopt_project",
+    "plan_undo",
     "render_installed",
     "undo_update",
     "update_project",
@@ -175,6 +179,14 @@ class UndoResult:
     project: Path
     head: str
     """The commit the current branch is back on."""
+    what: str = ""
+    """What is (or was) undone: the update's commit message, e.g. "Add the product
+    resource (apiforge add resource)"."""
+    removed_migrations: tuple[str, ...] = ()
+    """Migration files the undo takes away, relative to the project."""
+    downgrade_to: str | None = None
+    """The migration head before the update: a database that ran the removed migrations
+    must be downgraded to it first (``alembic downgrade <it>``)."""
 
 
 # --- Rendering -------------------------------------------------------------
@@ -468,6 +480,8 @@ def _apply(
         if not conflicts:
             git.run(*git.identity_args(), "commit", "--quiet", "--no-edit", "--no-verify")
         result.committed = not conflicts
+        if conflicts and not preview:
+            _record_merge_paths(git, result.findings)
         if not preview and result.committed:
             git.run("update-ref", POST_HEAD_REF, "HEAD")
         result.files = _classify(git, tip, new_tip, head, conflicts, kept_deleted, kept_yours)
@@ -574,6 +588,31 @@ def _record_undo(git: Git, head: str, tip: str) -> None:
 def _forget_undo(git: Git) -> None:
     for ref in (PRE_HEAD_REF, PRE_TEMPLATE_REF, POST_HEAD_REF):
         git.run("update-ref", "-d", ref)
+    _merge_paths_file(git).unlink(missing_ok=True)
+
+
+def _merge_paths_file(git: Git) -> Path:
+    return Path(git.run("rev-parse", "--absolute-git-dir").strip()) / "apiforge-merge-paths"
+
+
+def _record_merge_paths(git: Git, findings: Findings) -> None:
+    """Note the files the update wrote into a merge left with conflicts (the lock file,
+    a merge revision), so that undo knows they belong to the update."""
+    written = ([LOCK_FILE] if findings.lock is not None else []) + (
+        [findings.merge_revision] if findings.merge_revision else []
+    )
+    _merge_paths_file(git).write_text("".join(f"{path}\n" for path in written), "utf-8")
+
+
+def _merge_paths(git: Git) -> set[str]:
+    """The paths a merge in progress is about: what the template branch changes, what
+    the update wrote, and what is unmerged."""
+    base = git.run("merge-base", "HEAD", "MERGE_HEAD").strip()
+    changed = git.run("diff", "--name-only", "--no-renames", "-z", base, "MERGE_HEAD").split("\0")
+    unmerged = git.run("diff", "--name-only", "--diff-filter=U", "-z").split("\0")
+    recorded = _merge_paths_file(git)
+    written = recorded.read_text("utf-8").split() if recorded.is_file() else []
+    return {path for path in [*changed, *unmerged, *written] if path}
 
 
 def _roll_back(git: Git, head: str, tip: str) -> None:
@@ -766,15 +805,21 @@ def undo_update(path: Path) -> UndoResult:
     """Put the project back exactly as it was before the last update.
 
     It aborts a merge in progress, resets the current branch (and the files) to
-    the commit it was on, and moves the template branch back.
+    the commit it was on, and moves the template branch back. Changes that are not
+    part of the update are never discarded: undo refuses while there are any.
     """
     try:
-        return _undo(path)
+        return _undo(path, apply=True)
     except KeyboardInterrupt:
         raise Interrupted(f"Interrupted; run `{UNDO_COMMAND}` again to finish.") from None
 
 
-def _undo(path: Path) -> UndoResult:
+def plan_undo(path: Path) -> UndoResult:
+    """What :func:`undo_update` would do, with every check it makes; changes nothing."""
+    return _undo(path, apply=False)
+
+
+def _undo(path: Path, *, apply: bool) -> UndoResult:
     start = path.expanduser().absolute()
     if start.is_file():
         start = start.parent
@@ -797,15 +842,55 @@ def _undo(path: Path) -> UndoResult:
             "The branch has moved since the last update (other commits or another branch); "
             f"undo by hand with `git reset --hard {pre_head[:12]}` if you are sure."
         )
-    if not merging and _status(git):
+    changed = [line[3:] for line in _status(git) if not line.startswith("??")]
+    if merging:
+        part_of_it = _merge_paths(git)
+        changed = [path for path in changed if path.split(" -> ")[-1] not in part_of_it]
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
         raise UsageError(
-            "The work tree has uncommitted changes that undoing would lose; "
-            "commit or discard them first."
+            f"Undoing would discard changes that are not part of the update ({changed[0]}"
+            f"{more}); commit them, or save them elsewhere, first."
         )
-    git.run("reset", "--hard", "--quiet", pre_head)
-    git.run("update-ref", TEMPLATE_REF, pre_tip)
-    _forget_undo(git)
-    return UndoResult(git.root, pre_head)
+    result = _undo_result(git, pre_head, head, merging)
+    if apply:
+        git.run("reset", "--hard", "--quiet", pre_head)
+        git.run("update-ref", TEMPLATE_REF, pre_tip)
+        _forget_undo(git)
+    return result
+
+
+def _undo_result(git: Git, pre_head: str, head: str, merging: bool) -> UndoResult:
+    """Name what undoing the update takes away, and the migrations among it."""
+    if merging:
+        message = Path(git.run("rev-parse", "--absolute-git-dir").strip()) / "MERGE_MSG"
+        lines = message.read_text("utf-8").splitlines() if message.is_file() else []
+        what = (lines[0] if lines else "the update in progress") + " (not committed yet)"
+        after = set(git.run("ls-files", "-z", "--", MIGRATIONS.as_posix()).split("\0"))
+    elif head != pre_head:
+        what = git.run("log", "-1", "--format=%s", head).strip()
+        after = set(_tree_files(git, head, MIGRATIONS.as_posix()))
+    else:
+        what = f"the move of {TEMPLATE_BRANCH} by the last update"
+        after = set()
+    before = set(_tree_files(git, pre_head, MIGRATIONS.as_posix()))
+    removed = tuple(sorted(path for path in after - before if path.endswith(".py")))
+    downgrade_to = None
+    if removed and not before:
+        downgrade_to = "base"
+    elif removed:
+        with tempfile.TemporaryDirectory(prefix="apiforge-undo-") as tmp:
+            archive = git.run_bytes("archive", "--format=tar", pre_head, "--", *sorted(before))
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(tmp, filter="data")
+            heads = read_migrations(Path(tmp)).heads
+        downgrade_to = heads[0] if len(heads) == 1 else None
+    return UndoResult(git.root, pre_head, what, removed, downgrade_to)
+
+
+def _tree_files(git: Git, commit: str, folder: str) -> list[str]:
+    listed = git.run("ls-tree", "-r", "--name-only", "-z", commit, "--", folder)
+    return [path for path in listed.split("\0") if path]
 
 
 def _is_update_merge(git: Git, commit: str, pre_head: str) -> bool:

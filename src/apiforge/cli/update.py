@@ -66,6 +66,14 @@ def update(
             "branch updates merge from.",
         ),
     ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            "-y",
+            help="With --undo: undo even when it takes away migrations (no question asked).",
+        ),
+    ] = False,
     drift_check: Annotated[
         bool,
         typer.Option(
@@ -90,7 +98,6 @@ def update(
         UpdateConflict,
         UpdateOptions,
         adopt_project,
-        undo_update,
         update_project,
     )
 
@@ -108,13 +115,8 @@ def update(
         return
     if undo:
         if data or preview:
-            raise UsageError("--undo takes no other options.")
-        undone = undo_update(project)
-        out().print(
-            f"[success]Restored[/] [path]{undone.project}[/] to commit {undone.head[:12]}, "
-            "as it was before the last update.",
-            soft_wrap=True,
-        )
+            raise UsageError("--undo takes no other options (but --yes).")
+        _undo(project, yes=yes)
         return
     options = UpdateOptions(
         project=project,
@@ -156,6 +158,41 @@ def _print_files(result: UpdateResult) -> None:
         out().print(table)
     if unchanged and not result.preview:
         out().print(f"[muted]{len(unchanged)} other template files unchanged.[/]")
+
+
+def _undo(project: Path, *, yes: bool) -> None:
+    """Say what the undo takes away, ask when it takes migrations away, then undo."""
+    import sys
+
+    from rich.markup import escape
+
+    from apiforge.errors import UsageError
+    from apiforge.update import plan_undo, undo_update
+
+    plan = plan_undo(project)
+    out().print(f"Undoing: {escape(plan.what)}", soft_wrap=True)
+    if plan.removed_migrations:
+        files = ", ".join(plan.removed_migrations)
+        target = plan.downgrade_to or "the revision before them"
+        out().print(
+            f"[warning]This takes away the migrations {escape(files)}.[/] A database that "
+            f"ran them must first go back: `uv run alembic downgrade {target}`.",
+            soft_wrap=True,
+        )
+        if not yes:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise UsageError(
+                    "The undo takes away migrations; downgrade the databases that ran them, "
+                    "then run `apiforge update --undo --yes`."
+                )
+            if not typer.confirm("Undo now?", default=False):
+                raise UsageError("Nothing was undone.")
+    undone = undo_update(project)
+    out().print(
+        f"[success]Restored[/] [path]{undone.project}[/] to commit {undone.head[:12]}, "
+        "as it was before the last update.",
+        soft_wrap=True,
+    )
 
 
 def _print_findings(result: UpdateResult) -> None:
