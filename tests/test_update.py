@@ -7,6 +7,7 @@ edits touch every case the update has a rule for.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -827,3 +828,21 @@ def test_undo_names_the_update_it_undoes(project: Path, new: Installed) -> None:
     result = runner.invoke(app, ["update", "--undo", str(project)])
     assert result.exit_code == 0, result.output
     assert "Undoing: Update to apiforge template 0.2.0 (from 0.1.0)" in result.output
+
+
+def test_check_during_a_conflicted_update_reports_the_committed_state(
+    conflicted: Path, new: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(UpdateConflict):
+        _update(conflicted, new)
+    assert check_project(conflicted, installed=new).update_in_progress
+
+    monkeypatch.setattr("apiforge.check.installed_template", lambda: new)
+    result = runner.invoke(app, ["check", str(conflicted)])
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "An update is in progress" in output
+    assert "behind: template 0.1.0; 0.2.0 is available" in output
+    data = json.loads(runner.invoke(app, ["check", "--json", str(conflicted)]).output)
+    assert data["update_in_progress"] is True
+    assert data["current"] == "0.1.0"

@@ -7,7 +7,7 @@ neither git history nor copier.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,9 @@ class CheckResult:
     behind: bool
     changes: list[ChangelogEntry] = field(default_factory=list)
     """The changelog entries after ``current`` up to ``latest``, newest first."""
+    update_in_progress: bool = False
+    """An update's merge is in progress (conflicts to resolve); ``current`` is the
+    committed version."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class CheckResult:
             "current": self.current,
             "latest": self.latest,
             "behind": self.behind,
+            "update_in_progress": self.update_in_progress,
             "changes": [{"version": entry.version, "text": entry.text} for entry in self.changes],
         }
 
@@ -99,8 +103,11 @@ def check_project(path: Path, installed: Installed | None = None) -> CheckResult
     answers file, or a project newer than the installed apiforge, is a usage error.
     """
     project = read_project(path)
+    in_progress = _update_in_progress(project.root)
+    if in_progress:
+        project = read_project(path, committed=True)
     if not project.is_bundled:
-        return _check_other(project)
+        return replace(_check_other(project), update_in_progress=in_progress)
     installed = installed or installed_template()
     current = project.version
     if current is None:  # read_project refuses these already
@@ -117,6 +124,26 @@ def check_project(path: Path, installed: Installed | None = None) -> CheckResult
         latest=str(latest),
         behind=behind,
         changes=changes,
+        update_in_progress=in_progress,
+    )
+
+
+def _update_in_progress(root: Path) -> bool:
+    """Whether the project is in the middle of an update's merge."""
+    from apiforge.errors import UserError
+    from apiforge.git import Git
+    from apiforge.project import TEMPLATE_REF
+
+    try:
+        git = Git(root)
+    except UserError:  # no git: no merge either
+        return False
+    if not git.ok("rev-parse", "--quiet", "--verify", "MERGE_HEAD"):
+        return False
+    merging = git.run("rev-parse", "MERGE_HEAD").strip()
+    return (
+        git.ok("rev-parse", "--quiet", "--verify", TEMPLATE_REF)
+        and merging == git.run("rev-parse", TEMPLATE_REF).strip()
     )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "find_project",
     "installed_template",
     "load_answers",
+    "parse_answers",
     "parse_version",
     "read_project",
     "record_source",
@@ -191,20 +192,27 @@ def load_answers(folder: Path) -> dict[str, Any]:
 
     A missing file is an empty mapping; a broken one is :class:`NotAProjectError`.
     """
-    import yaml
-
     answers_file = folder / ANSWERS_FILE
     if not answers_file.is_file():
         return {}
-    broken = f"{answers_file} is broken"
+    try:
+        text = answers_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotAProjectError(f"Cannot read {answers_file}: {exc}.") from None
+    return parse_answers(text, str(answers_file))
+
+
+def parse_answers(text: str, where: str) -> dict[str, Any]:
+    """The mapping an answers file's *text* holds; *where* names it in errors."""
+    import yaml
+
+    broken = f"{where} is broken"
     restore = f"restore it with `git checkout -- {ANSWERS_FILE}`"
     try:
-        loaded = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         reason = str(exc).splitlines()[0]
         raise NotAProjectError(f"{broken} ({reason}); {restore}.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NotAProjectError(f"Cannot read {answers_file}: {exc}.") from None
     if not isinstance(loaded, dict):
         raise NotAProjectError(f"{broken} (it holds no KEY: VALUE mapping); {restore}.")
     return {str(key): value for key, value in loaded.items()}
@@ -223,10 +231,20 @@ def record_source(folder: Path, src_path: str, commit: str) -> None:
     answers.write_text("\n".join([*header, *record, *body]) + "\n", encoding="utf-8")
 
 
-def read_project(path: Path) -> Project:
-    """Read the project holding *path*; a missing or broken answers file is a usage error."""
+def read_project(path: Path, *, committed: bool = False) -> Project:
+    """Read the project holding *path*; a missing or broken answers file is a usage error.
+
+    With *committed*, the answers file is read as the last commit has it (the work tree
+    may hold an update in progress).
+    """
     root = find_project(path)
-    loaded = load_answers(root)
+    if committed:
+        from apiforge.git import Git
+
+        text = Git(root).run("show", f"HEAD:./{ANSWERS_FILE}")
+        loaded = parse_answers(text, f"{ANSWERS_FILE} at HEAD")
+    else:
+        loaded = load_answers(root)
     broken = f"{root / ANSWERS_FILE} is broken"
     restore = f"restore it with `git checkout -- {ANSWERS_FILE}`"
     src_path = loaded.get("_src_path")

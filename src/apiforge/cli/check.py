@@ -34,6 +34,13 @@ def check(
     from apiforge.check import check_project
 
     result = check_project(project)
+    if result.update_in_progress and not as_json:
+        out().print(
+            "[warning]An update is in progress[/] (a merge with conflicts): resolve them and "
+            "`git commit`, or go back with `apiforge update --undo`. What follows is the "
+            "committed state.",
+            soft_wrap=True,
+        )
     if as_json:
         import json
 
