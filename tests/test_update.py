@@ -846,3 +846,19 @@ def test_check_during_a_conflicted_update_reports_the_committed_state(
     data = json.loads(runner.invoke(app, ["check", "--json", str(conflicted)]).output)
     assert data["update_in_progress"] is True
     assert data["current"] == "0.1.0"
+
+
+def test_switching_to_postgresql_says_to_set_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge.new import NewOptions, create_project
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    project = create_project(NewOptions(target=tmp_path / "svc")).path
+    result = update_project(
+        UpdateOptions(project=project, data={"database": "postgresql"}, check_drift=False)
+    )
+    assert result.committed
+    assert "DATABASE_URL" in result.findings.settings.missing
+    assert any(step.startswith("set DATABASE_URL") for step in result.findings.next_steps)
+    assert "uv sync" in result.findings.next_steps
