@@ -55,6 +55,24 @@ def test_a_git_repository_records_its_tag(fake_template: MakeTemplate, tmp_path:
     assert answers["_commit"] == "v1.2.0"
 
 
+def test_a_git_template_with_uncommitted_changes_is_refused(
+    fake_template: MakeTemplate, tmp_path: Path
+) -> None:
+    """Its work in progress would reach the project under a commit that lacks it."""
+    template = fake_template()
+    subprocess.run(["git", "init", "-q"], cwd=template, check=True)
+    subprocess.run([*GIT, "add", "."], cwd=template, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "template"], cwd=template, check=True)
+    app_file = template / "template" / "app.py.jinja"
+    app_file.write_text(app_file.read_text() + "WIP = True\n")
+    target = tmp_path / "svc"
+    result = runner.invoke(app, ["new", str(target), "--template", str(template), "--no-git"])
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "has uncommitted changes (template/app.py.jinja)" in message
+    assert not target.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

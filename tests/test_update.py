@@ -504,6 +504,13 @@ def test_a_project_of_another_template_updates_to_its_newest_tag(
     git(source, "add", "--all")
     git(source, "commit", "--quiet", "-m", "v2")
     git(source, "tag", "v1.1.0")
+    # Work in progress in the fork never reaches the project.
+    (source / "template" / "app.py").write_text("WIP\n")
+    state = _state(project)
+    with pytest.raises(UsageError, match="has uncommitted changes"):
+        update_project(UpdateOptions(project=project))
+    assert _state(project) == state
+    git(source, "checkout", "--", "template/app.py")
     checked = check_project(project)
     assert (checked.current, checked.latest, checked.behind) == ("v1.0.0", "1.1.0", True)
 

@@ -470,12 +470,33 @@ class TemplateSource:
 
     @contextmanager
     def open(self) -> Iterator[str]:
-        """Yield the source as copier should read it."""
+        """Yield the source as copier should read it.
+
+        A local git repository with uncommitted changes is refused: copier would
+        render the changes but record a commit without them, and the next update
+        would take them out again.
+        """
         if self.is_bundled:
             with staged_template(bundled_template_dir()) as folder:
                 yield str(folder)
-        else:
-            yield self.location
+            return
+        path = Path(self.location).expanduser()
+        if (path / ".git").exists():
+            _refuse_uncommitted(path)
+        yield self.location
+
+
+def _refuse_uncommitted(repository: Path) -> None:
+    from apiforge.git import Git
+
+    changed = Git(repository).run("status", "--porcelain", "--untracked-files=no").splitlines()
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        raise UsageError(
+            f"The template {repository} has uncommitted changes ({changed[0][3:]}{more}); "
+            "commit them (projects record the commit they come from) or stash them first. "
+            "`apiforge verify` tries a template as it is on disk."
+        )
 
 
 # --- The template ----------------------------------------------------------------
