@@ -233,6 +233,24 @@ def test_git_merge_abort_undoes_a_conflicted_update(conflicted: Path, new: Insta
     assert (after_head, after_files) == (head, files)
 
 
+def test_after_git_merge_abort_the_next_update_merges_everything_again(
+    conflicted: Path, new: Installed
+) -> None:
+    with pytest.raises(UpdateConflict) as first:
+        _update(conflicted, new)
+    git(conflicted, "merge", "--abort")
+
+    preview = _update(conflicted, new, preview=True)
+    assert preview.conflicts == first.value.result.conflicts
+    assert _outcomes(preview) == _outcomes(first.value.result)
+    with pytest.raises(UpdateConflict) as second:
+        _update(conflicted, new)
+    assert _outcomes(second.value.result) == _outcomes(first.value.result)
+    assert second.value.result.findings.notes == [
+        "The last update's merge was aborted; apiforge/template is back where it was."
+    ]
+
+
 def test_second_update_changes_nothing(project: Path, new: Installed) -> None:
     _update(project, new)
     state = _state(project)

@@ -321,6 +321,29 @@ def _template_tip(git: Git, *, create: bool) -> tuple[str, str | None]:
     )
 
 
+def _after_an_aborted_merge(git: Git, tip: str, *, move: bool) -> tuple[str, str] | None:
+    """Put the template branch back where it was when the last update's merge was
+    aborted (`git merge --abort`), so that the next update merges everything again.
+
+    Returns the template branch's commit and a note, or None when there is nothing to do.
+    """
+    if not git.ok("rev-parse", "--quiet", "--verify", PRE_TEMPLATE_REF):
+        return None
+    if git.ok("rev-parse", "--quiet", "--verify", POST_HEAD_REF) or _merging(git):
+        return None
+    pre_tip = _rev(git, PRE_TEMPLATE_REF)
+    if tip == pre_tip or git.ok("merge-base", "--is-ancestor", tip, "HEAD"):
+        return None
+    if move:
+        git.run("update-ref", TEMPLATE_REF, pre_tip, tip)
+        _forget_undo(git)
+        return (
+            pre_tip,
+            f"The last update's merge was aborted; {TEMPLATE_BRANCH} is back where it was.",
+        )
+    return pre_tip, f"The last update's merge was aborted; {TEMPLATE_BRANCH} would go back first."
+
+
 def _check_history(git: Git, tip: str) -> None:
     """Refuse when the branch and the template branch share no history (shallow clones)."""
     if git.ok("merge-base", "HEAD", tip):
@@ -385,6 +408,7 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
         else:
             _check_clean(git)
         tip, note = _template_tip(git, create=not options.preview)
+        tip, note = _after_an_aborted_merge(git, tip, move=not options.preview) or (tip, note)
         _check_history(git, tip)
         answers, changed = _answers(project, installed, options.data)
         for key, value in options.managed.items():
