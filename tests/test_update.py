@@ -887,3 +887,29 @@ def test_switching_to_postgresql_says_to_set_database_url(
     assert "DATABASE_URL" in result.findings.settings.missing
     assert any(step.startswith("set DATABASE_URL") for step in result.findings.next_steps)
     assert "uv sync" in result.findings.next_steps
+
+
+# --- Renames ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("overlapping", [False, True])
+def test_a_file_the_team_renamed_is_reported_where_it_is_now(
+    project: Path, new: Installed, overlapping: bool
+) -> None:
+    git(project, "mv", "app.py", "application.py")
+    if overlapping:
+        (project / "application.py").write_text(_lines("app", {3: "app line 3, the team's"}))
+        git(project, "add", "application.py")
+    git(project, "commit", "--quiet", "-m", "Rename app.py")
+
+    if not overlapping:
+        result = _update(project, new)
+        assert _outcomes(result)["application.py"] == Outcome.MERGED
+        assert "app.py" not in _outcomes(result)
+        assert "improved by the template" in (project / "application.py").read_text()
+        return
+    with pytest.raises(UpdateConflict) as caught:
+        _update(project, new)
+    assert caught.value.result.conflicts == ["application.py"]
+    assert "Conflicts in 1 file: application.py." in str(caught.value)
+    assert "UU application.py" in git(project, "status", "--porcelain")

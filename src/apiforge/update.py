@@ -717,28 +717,50 @@ def _classify(
     kept_deleted: list[str],
     kept_yours: list[str],
 ) -> list[FileChange]:
+    """What happened to each template file, under the path it has in the project (a
+    file the team renamed is reported where it is now, as git merged it there)."""
     theirs = _name_status(git, old_tip, new_tip)
     ours = _name_status(git, old_tip, head)
+    moved = _renames(git, old_tip, head)
     template_files = git.run("ls-tree", "-r", "--name-only", "-z", new_tip).split("\0")
     fixed = dict.fromkeys(conflicts, Outcome.CONFLICT)
     fixed.update(dict.fromkeys(kept_deleted, Outcome.KEPT_DELETED))
     fixed.update(dict.fromkeys(kept_yours, Outcome.KEPT_YOURS))
     changes: list[FileChange] = []
     for path in sorted({*template_files, *theirs} - {""}):
-        if path in fixed:
-            outcome = fixed[path]
+        shown = moved.get(path, path)
+        if shown in fixed:
+            outcome = fixed.pop(shown)
         elif path not in theirs:
             outcome = Outcome.UNCHANGED
         elif theirs[path] == "D":
-            if ours.get(path) == "D":
+            if ours.get(path) == "D" and path not in moved:
                 continue
             outcome = Outcome.REMOVED
-        elif path in ours:
+        elif path in ours or path in moved:
             outcome = Outcome.MERGED
         else:
             outcome = Outcome.ADDED if theirs[path] == "A" else Outcome.UPDATED
-        changes.append(FileChange(path, outcome))
-    return changes
+        changes.append(FileChange(shown, outcome))
+    # Whatever else git left unresolved (a path neither side had) is reported too.
+    changes += [FileChange(path, outcome) for path, outcome in sorted(fixed.items())]
+    return sorted(changes, key=lambda change: change.path)
+
+
+def _renames(git: Git, old: str, new: str) -> dict[str, str]:
+    """The files renamed between two commits, old path to new path, as git detects them."""
+    fields = git.run("diff", "--name-status", "-M", "-z", old, new).split("\0")
+    renamed: dict[str, str] = {}
+    position = 0
+    while position < len(fields) - 1:
+        status = fields[position]
+        if status.startswith(("R", "C")):
+            if status.startswith("R"):
+                renamed[fields[position + 1]] = fields[position + 2]
+            position += 3
+        else:
+            position += 2
+    return renamed
 
 
 # --- Adopting a project without a template branch ---------------------------------
