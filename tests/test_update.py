@@ -530,7 +530,7 @@ def test_a_project_of_another_template_updates_to_its_newest_tag(
     assert _state(project) == state
     git(source, "checkout", "--", "template/app.py")
     checked = check_project(project)
-    assert (checked.current, checked.latest, checked.behind) == ("v1.0.0", "1.1.0", True)
+    assert (checked.current, checked.latest, checked.behind) == ("1.0.0", "1.1.0", True)
 
     result = update_project(UpdateOptions(project=project))
     assert (result.current, result.target) == ("1.0.0", "1.1.0")
@@ -913,3 +913,69 @@ def test_a_file_the_team_renamed_is_reported_where_it_is_now(
     assert caught.value.result.conflicts == ["application.py"]
     assert "Conflicts in 1 file: application.py." in str(caught.value)
     assert "UU application.py" in git(project, "status", "--porcelain")
+
+
+# --- Forks' versions --------------------------------------------------------------------
+
+
+def _fork(tmp_path: Path, *, tag: str | None) -> tuple[Path, Path]:
+    """A fork of the small template under git (tagged *tag*), and a project made from it."""
+    from apiforge.render import render_template
+    from apiforge.template import TemplateSource
+
+    source = write_files(tmp_path / "fork", OLD_FILES)
+    git(source, "init", "--quiet", "--initial-branch=main")
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", "v1")
+    if tag is not None:
+        git(source, "tag", "-a", tag, "-m", tag)
+    project = tmp_path / "demo"
+    render_template(TemplateSource(str(source)), project, data={}, defaults=True)
+    init_git(project)
+    return source, project
+
+
+def test_an_untagged_fork_is_versioned_by_its_commits(tmp_path: Path) -> None:
+    source, project = _fork(tmp_path, tag=None)
+    checked = check_project(project)
+    assert checked.behind is False
+    assert checked.notes == [f"{source} has no release tags; its versions are its commits."]
+    result = runner.invoke(app, ["check", str(project)])
+    assert result.exit_code == 0, result.output
+
+    write_files(source, {"template/app.py": _lines("app", {1: "app line 1, newer"})})
+    git(source, "commit", "--quiet", "-am", "newer")
+    checked = check_project(project)
+    assert checked.behind is True
+    assert git(source, "rev-parse", "HEAD").startswith(checked.latest)
+    assert runner.invoke(app, ["check", str(project)]).exit_code == 1
+
+    result = update_project(UpdateOptions(project=project, check_drift=False))
+    assert result.committed
+    assert check_project(project).behind is False
+
+
+def test_a_forks_newest_release_its_changelog_and_later_commits(tmp_path: Path) -> None:
+    source, project = _fork(tmp_path, tag="v1.0.0")
+    write_files(
+        source,
+        {
+            "template/app.py": _lines("app", {1: "app line 1, newer"}),
+            "CHANGELOG.md": "# Changes\n\n## 1.1.0\n\nA newer app.\n\n## 1.0.0\n\nFirst.\n",
+        },
+    )
+    git(source, "add", "--all")
+    git(source, "commit", "--quiet", "-m", "v1.1.0")
+    git(source, "tag", "-a", "v1.1.0", "-m", "v1.1.0")
+    git(source, "commit", "--quiet", "--allow-empty", "-m", "work after the release")
+
+    checked = check_project(project)
+
+    assert (checked.current, checked.latest, checked.behind) == ("1.0.0", "1.1.0", True)
+    assert [entry.version for entry in checked.changes] == ["1.1.0"]
+    assert checked.notes == [
+        f"{source} has commits after its newest release v1.1.0; updates take v1.1.0."
+    ]
+    data = json.loads(runner.invoke(app, ["check", "--json", str(project)]).output)
+    assert (data["current"], data["latest"]) == ("1.0.0", "1.1.0")
+    assert data["changes"] == [{"version": "1.1.0", "text": "A newer app."}]

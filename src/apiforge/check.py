@@ -23,6 +23,7 @@ __all__ = ["ChangelogEntry", "CheckResult", "changes_between", "check_project", 
 
 _HEADING = re.compile(r"^##\s+\[?(?P<version>[vV]?\d[^\s\]]*)")
 _DESCRIBE = re.compile(r"^(?P<tag>.+)-\d+-g[0-9a-f]+$")
+_DESCRIBE_SHA = re.compile(r"(?:^|-g)(?P<sha>[0-9a-f]{7,40})$")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class CheckResult:
     update_in_progress: bool = False
     """An update's merge is in progress (conflicts to resolve); ``current`` is the
     committed version."""
+    notes: list[str] = field(default_factory=list)
+    """What else the team should know (e.g. a fork's commits after its newest release)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,12 +59,18 @@ class CheckResult:
             "latest": self.latest,
             "behind": self.behind,
             "update_in_progress": self.update_in_progress,
+            "notes": self.notes,
             "changes": [{"version": entry.version, "text": entry.text} for entry in self.changes],
         }
 
 
 def read_changelog(path: Path) -> list[ChangelogEntry]:
     """The entries of a changelog whose sections are headed ``## 0.2.0`` (or ``## [v0.2.0]``)."""
+    return parse_changelog(path.read_text(encoding="utf-8"))
+
+
+def parse_changelog(text: str) -> list[ChangelogEntry]:
+    """The entries of a changelog's *text* (see :func:`read_changelog`)."""
     entries: list[ChangelogEntry] = []
     version: str | None = None
     lines: list[str] = []
@@ -70,7 +79,7 @@ def read_changelog(path: Path) -> list[ChangelogEntry]:
         if version is not None:
             entries.append(ChangelogEntry(version, "\n".join(lines).strip()))
 
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if line.startswith("## "):
             close()
             lines = []
@@ -148,39 +157,82 @@ def _update_in_progress(root: Path) -> bool:
 
 
 def _check_other(project: Project) -> CheckResult:
-    """Compare a project of another template with that template's newest release tag."""
-    from packaging.version import InvalidVersion, Version
+    """Compare a project of another template with that template's newest version.
 
-    location = project.template_location()
+    A fork's versions are its release tags (``v1.2.0`` or ``1.2.0``; pre-releases
+    are skipped), as for apiforge's own template; `apiforge update` renders the newest.
+    A fork without release tags is versioned by commits: its default branch's newest
+    commit is the latest version.
+    """
     from apiforge.git import Git
 
-    listed = Git(project.root).attempt("ls-remote", "--tags", "--refs", location)
+    location = project.template_location()
+    git = Git(project.root)
+    listed = git.attempt("ls-remote", location, "HEAD", "refs/tags/*")
     if listed.returncode != 0:
         reason = (listed.stderr.strip().splitlines() or ["not a git repository"])[-1]
         raise UsageError(f"Cannot list the versions of the template {location}: {reason}")
-    releases: list[tuple[Version, str]] = []
-    for line in listed.stdout.splitlines():
-        tag = line.rpartition("refs/tags/")[2]
-        try:
-            version = Version(tag.removeprefix("v"))
-        except InvalidVersion:
-            continue
-        if not version.is_prerelease:
-            releases.append((version, tag))
-    if not releases:
-        raise UsageError(f"The template {location} has no release tags to compare with.")
-    latest, _tag = max(releases)
+    head, tags = _refs(listed.stdout)
+    releases = sorted((version, tag) for tag in tags if (version := _release(tag)) is not None)
     commit = project.commit or ""
+    if not releases:
+        recorded = _DESCRIBE_SHA.search(commit)
+        sha = recorded["sha"] if recorded else commit
+        return CheckResult(
+            project=project.root,
+            source=project.src_path,
+            current=commit or "unversioned",
+            latest=head[: max(len(sha), 7)],
+            behind=not (sha and head.startswith(sha)),
+            notes=[f"{location} has no release tags; its versions are its commits."],
+        )
+    latest, tag = releases[-1]
     described = _DESCRIBE.match(commit)
-    try:
-        current: Version | None = parse_version(described["tag"] if described else commit)
-    except UsageError:
-        current = None
+    current = _release(described["tag"] if described else commit)
     behind = current is None or current < latest
+    notes = []
+    if head and head != tags[tag]:
+        notes.append(f"{location} has commits after its newest release {tag}; updates take {tag}.")
+    changes: list[ChangelogEntry] = []
+    folder = Path(location)
+    if behind and current is not None and (folder / ".git").exists():
+        shown = Git(folder).attempt("show", f"{tag}:CHANGELOG.md")
+        if shown.returncode == 0:
+            changes = changes_between(parse_changelog(shown.stdout), current, latest)
     return CheckResult(
         project=project.root,
         source=project.src_path,
-        current=commit or "unversioned",
+        current=str(current) if current is not None else commit or "unversioned",
         latest=str(latest),
         behind=behind,
+        changes=changes,
+        notes=notes,
     )
+
+
+def _refs(listing: str) -> tuple[str, dict[str, str]]:
+    """HEAD's commit and each tag's commit (annotated tags peeled) from `git ls-remote`."""
+    head = ""
+    tags: dict[str, str] = {}
+    for line in listing.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref == "HEAD":
+            head = sha
+        elif ref.startswith("refs/tags/"):
+            name = ref.removeprefix("refs/tags/")
+            if name.endswith("^{}"):
+                tags[name.removesuffix("^{}")] = sha
+            else:
+                tags.setdefault(name, sha)
+    return head, tags
+
+
+def _release(tag: str) -> Version | None:
+    """The release a tag names (``v1.2.0``), or None for other tags and pre-releases."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        version = Version(tag.strip().removeprefix("v").removeprefix("V"))
+    except InvalidVersion:
+        return None
+    return None if version.is_prerelease else version

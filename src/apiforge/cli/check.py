@@ -41,6 +41,9 @@ def check(
             "committed state.",
             soft_wrap=True,
         )
+    if not as_json:
+        for note in result.notes:
+            out().print(note, markup=False, soft_wrap=True)
     if as_json:
         import json
 
