@@ -462,3 +462,15 @@ def test_undoing_a_resource_says_which_downgrade_a_migrated_database_needs(
     undone = runner.invoke(app, ["update", "--undo", "--yes", str(project)])
     assert undone.exit_code == 0, undone.output
     assert not (project / plan.removed_migrations[0]).exists()
+
+
+def test_a_second_undo_says_why_it_cannot_step_back_further(project: Path) -> None:
+    add(project, "product", ["name:str"])
+    add(project, "category", ["title:str"])
+    undone = runner.invoke(app, ["update", "--undo", "--yes", str(project)])
+    assert "Undoing: Add the category resource" in undone.output
+    again = runner.invoke(app, ["update", "--undo", "--yes", str(project)])
+    assert again.exit_code == 2
+    message = " ".join(again.stderr.split())
+    assert "keeps the state before the last update only" in message
+    assert "git revert -m 1 COMMIT" in message

@@ -876,7 +876,12 @@ def _undo(path: Path, *, apply: bool) -> UndoResult:
         raise NotAProjectError(f"{path} is not a git repository, so there is no update to undo.")
     git = Git(Path(git.run("rev-parse", "--show-toplevel").strip()))
     if not git.ok("rev-parse", "--quiet", "--verify", PRE_HEAD_REF):
-        raise UsageError(f"There is no update to undo in {git.root}.")
+        raise UsageError(
+            f"There is no update to undo in {git.root}: apiforge keeps the state before "
+            "the last update only, and that one was undone or never made. Earlier updates "
+            "are ordinary merge commits (`git log --merges`); revert one with "
+            "`git revert -m 1 COMMIT`."
+        )
     pre_head = _rev(git, PRE_HEAD_REF)
     pre_tip = _rev(git, PRE_TEMPLATE_REF)
     has_post = git.ok("rev-parse", "--quiet", "--verify", POST_HEAD_REF)
