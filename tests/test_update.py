@@ -940,8 +940,8 @@ def test_an_untagged_fork_is_versioned_by_its_commits(tmp_path: Path) -> None:
     checked = check_project(project)
     assert checked.behind is False
     assert checked.notes == [f"{source} has no release tags; its versions are its commits."]
-    result = runner.invoke(app, ["check", str(project)])
-    assert result.exit_code == 0, result.output
+    checked_cli = runner.invoke(app, ["check", str(project)])
+    assert checked_cli.exit_code == 0, checked_cli.output
 
     write_files(source, {"template/app.py": _lines("app", {1: "app line 1, newer"})})
     git(source, "commit", "--quiet", "-am", "newer")
@@ -979,3 +979,63 @@ def test_a_forks_newest_release_its_changelog_and_later_commits(tmp_path: Path) 
     data = json.loads(runner.invoke(app, ["check", "--json", str(project)]).output)
     assert (data["current"], data["latest"]) == ("1.0.0", "1.1.0")
     assert data["changes"] == [{"version": "1.1.0", "text": "A newer app."}]
+
+
+# --- Monorepos ------------------------------------------------------------------------------
+
+
+def test_a_project_in_a_subfolder_of_another_repository_is_refused_consistently(
+    tmp_path: Path, old: Installed, new: Installed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monorepo = tmp_path / "monorepo"
+    project = monorepo / "services" / "api"
+    render_installed(old, project, {"project_name": "api"})
+    git(monorepo, "init", "--quiet", "--initial-branch=main")
+    git(monorepo, "add", "--all")
+    git(monorepo, "commit", "--quiet", "-m", "Monorepo")
+    before = everything(monorepo)
+
+    with pytest.raises(UsageError, match=r"subfolder of the git repository .*submodule"):
+        _update(project, new)
+    from apiforge.add import AddOptions, add_resource
+
+    with pytest.raises(UsageError, match="subfolder of the git repository"):
+        add_resource(AddOptions(name="product", fields=["name:str"], project=project))
+    monkeypatch.setattr("apiforge.check.installed_template", lambda: new)
+    checked = runner.invoke(app, ["check", str(project)])
+    assert checked.exit_code == 1
+    output = " ".join(checked.output.split())
+    assert "is a subfolder of the git repository" in output
+    assert "Run `apiforge update`" not in output
+    assert everything(monorepo) == before
+
+
+def test_a_project_kept_as_a_submodule_of_a_monorepo_updates(
+    project: Path, new: Installed, tmp_path: Path
+) -> None:
+    monorepo = tmp_path / "monorepo"
+    monorepo.mkdir()
+    git(monorepo, "init", "--quiet", "--initial-branch=main")
+    git(monorepo, "-c", "protocol.file.allow=always", "submodule", "add", "--quiet",
+        str(project), "services/api")  # fmt: skip
+    git(monorepo, "commit", "--quiet", "-m", "Add the api service")
+    service = monorepo / "services" / "api"
+
+    result = _update(service, new)
+
+    assert result.committed
+    assert result.findings.notes == [
+        "Created the branch apiforge/template from origin/apiforge/template."
+    ]
+    assert _outcomes(result) == CLEAN_OUTCOMES
+
+
+def test_new_inside_a_repository_says_to_add_it_as_a_submodule(tmp_path: Path) -> None:
+    monorepo = tmp_path / "monorepo"
+    monorepo.mkdir()
+    git(monorepo, "init", "--quiet")
+    result = runner.invoke(app, ["new", str(monorepo / "services" / "api"), "--yes"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "has a git repository of its own inside" in output
+    assert "git submodule add ./services/api" in output

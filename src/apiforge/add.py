@@ -34,7 +34,14 @@ from apiforge.resources import (
     read_resources,
     slice_paths,
 )
-from apiforge.update import Outcome, UpdateOptions, UpdateResult, undo_update, update_project
+from apiforge.update import (
+    Outcome,
+    UpdateOptions,
+    UpdateResult,
+    refuse_subfolder,
+    undo_update,
+    update_project,
+)
 
 __all__ = ["AddOptions", "AddResult", "add_resource", "migration_head"]
 
@@ -124,6 +131,7 @@ def add_resource(options: AddOptions, progress: Progress | None = None) -> AddRe
     step("check")
     fields = parse_fields(options.fields)
     project = read_project(options.project)
+    refuse_subfolder(project)
     installed = options.installed or installed_template()
     existing = _existing(project)
     if any(item.name == options.name for item in existing):

@@ -50,6 +50,9 @@ class CheckResult:
     committed version."""
     notes: list[str] = field(default_factory=list)
     """What else the team should know (e.g. a fork's commits after its newest release)."""
+    updatable: bool = True
+    """Whether `apiforge update` can update the project where it is (not in a subfolder
+    of another repository)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +115,19 @@ def check_project(path: Path, installed: Installed | None = None) -> CheckResult
     answers file, or a project newer than the installed apiforge, is a usage error.
     """
     project = read_project(path)
+    outer = project.outer_repository()
+    if outer is not None:
+        result = _check(project, installed)
+        note = (
+            f"{project.root.name} is a subfolder of the git repository {outer}, where "
+            "apiforge update cannot merge; see the README on monorepos."
+        )
+        return replace(result, notes=[*result.notes, note], updatable=False)
+    return _check(project, installed)
+
+
+def _check(project: Project, installed: Installed | None = None) -> CheckResult:
+    path = project.root
     in_progress = _update_in_progress(project.root)
     if in_progress:
         project = read_project(path, committed=True)

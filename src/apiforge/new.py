@@ -17,7 +17,7 @@ from apiforge.errors import Interrupted, UsageError, UserError
 from apiforge.git import Git
 from apiforge.names import check_project_name
 from apiforge.progress import Progress
-from apiforge.project import TEMPLATE_BRANCH, load_answers
+from apiforge.project import TEMPLATE_BRANCH, enclosing_repository, load_answers
 from apiforge.render import render_template
 from apiforge.template import TemplateSource
 
@@ -46,6 +46,9 @@ class NewResult:
     answers: dict[str, Any]
     git: bool
     installed: bool
+    outer_repository: Path | None = None
+    """The repository the new project's own repository sits inside, if any: it must be
+    added there as a submodule (a plain `git add` records only a link)."""
 
 
 def _check_target(target: Path) -> None:
@@ -179,4 +182,7 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
     if options.install:
         step("install")
         uv_sync(target)
-    return NewResult(target, files, answers, git=options.git, installed=options.install)
+    outer = enclosing_repository(target.parent) if options.git else None
+    return NewResult(
+        target, files, answers, git=options.git, installed=options.install, outer_repository=outer
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "Installed",
     "NotAProjectError",
     "Project",
+    "enclosing_repository",
     "find_project",
     "installed_template",
     "load_answers",
@@ -149,6 +150,17 @@ class Project:
             )
         return current < latest
 
+    def outer_repository(self) -> Path | None:
+        """The repository the project sits in a subfolder of, when it has none of its own.
+
+        apiforge keeps a project's template history in the project's own repository,
+        so `update` and `add resource` cannot work there (see the README on monorepos).
+        """
+        top = enclosing_repository(self.root)
+        if top is None or top.resolve() == self.root.resolve():
+            return None
+        return top
+
     def migration_head(self) -> str | None:
         """The one revision the project's migrations end in (several are refused)."""
         from apiforge.migrations import migration_head
@@ -164,6 +176,25 @@ class Project:
             return parse_version(self.commit)
         except UsageError:
             return None
+
+
+def enclosing_repository(path: Path) -> Path | None:
+    """The root of the git repository whose work tree holds *path* (or the nearest
+    existing folder above it), or None."""
+    import subprocess
+
+    folder = path.expanduser().absolute()
+    while not folder.is_dir():
+        folder = folder.parent
+    completed = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    top = completed.stdout.strip()
+    return Path(top) if completed.returncode == 0 and top else None
 
 
 def find_project(path: Path) -> Path:

@@ -65,6 +65,7 @@ __all__ = [
     "UpdateResult",
     "adopt_project",
     "plan_undo",
+    "refuse_subfolder",
     "render_installed",
     "undo_update",
     "update_project",
@@ -246,13 +247,19 @@ def _open_repo(project: Project) -> Git:
             "with --no-git: `git init && git add --all && git commit -m 'Start'`, then "
             "`apiforge update --adopt`."
         )
-    top = Path(git.run("rev-parse", "--show-toplevel").strip())
-    if top.resolve() != project.root.resolve():
-        raise UsageError(
-            f"{project.root} is inside the git repository {top} but is not its root; "
-            "apiforge update needs the project at the root of its repository."
-        )
+    refuse_subfolder(project)
     return git
+
+
+def refuse_subfolder(project: Project) -> None:
+    """Refuse a project that sits in a subfolder of another repository (a monorepo)."""
+    top = project.outer_repository()
+    if top is not None:
+        raise UsageError(
+            f"{project.root} is a subfolder of the git repository {top}; apiforge updates a "
+            "project through its own repository, so keep the service in a repository of its "
+            "own (a git submodule of the monorepo works: see the README on monorepos)."
+        )
 
 
 def _current_branch(git: Git) -> str:

@@ -200,6 +200,15 @@ def new(
         shown = result.path.relative_to(Path.cwd())
     except ValueError:
         shown = result.path
+    if result.outer_repository is not None:
+        out().print(
+            f"[warning]{result.path.name} has a git repository of its own inside "
+            f"{result.outer_repository}[/]: add it there as a submodule "
+            f"(`git submodule add ./{result.path.relative_to(result.outer_repository)}` in "
+            f"{result.outer_repository}); a plain `git add` records only a link, and clones "
+            "would not contain the service.",
+            soft_wrap=True,
+        )
     out().print("\nNext steps:")
     out().print(f"  cd {shown}")
     if result.answers.get("database") == "postgresql":
