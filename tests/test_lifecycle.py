@@ -262,10 +262,16 @@ def test_verify_from_the_previous_release_proves_the_update_path(
         assert combination.status is Status.PASSED, detail
 
 
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_a_release_that_adds_a_dependency_meets_the_teams_own_in_one_lock(
     tmp_path: Path,
     previous_template: Installed,
     newer_template: Callable[[Callable[[Path], None]], Installed],
+    database: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The team ran `uv add rich`; the release adds a dependency and ships new locks.
 
@@ -274,8 +280,14 @@ def test_a_release_that_adds_a_dependency_meets_the_teams_own_in_one_lock(
     """
     from apiforge.template_locks import lock_variant
 
-    project = generate(tmp_path, previous_template, "sqlite")
-    env = project_env(python=find_python((project / ".python-version").read_text().strip()))
+    extra: dict[str, str] = {}
+    if database == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        extra["DATABASE_URL"] = server.create_database("shop_dependency")
+        monkeypatch.setenv("DATABASE_URL", extra["DATABASE_URL"])
+    project = generate(tmp_path, previous_template, database)
+    python = find_python((project / ".python-version").read_text().strip())
+    env = project_env(extra, python=python)
     run(project, env, "add", "--quiet", "rich>=14")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "uv add rich")
@@ -287,13 +299,14 @@ def test_a_release_that_adds_a_dependency_meets_the_teams_own_in_one_lock(
         pyproject.write_text(
             text.replace('    "fastapi>=', '    "humanize>=4.9",\n    "fastapi>=', 1)
         )
-        lock_variant(template.parent, "sqlite", "3.11")
+        lock_variant(template.parent, database, "3.11")
 
     release = newer_template(add_dependency)
 
     result = update_project(UpdateOptions(project=project, installed=release))
 
     assert result.committed, result.conflicts
+    assert result.findings.problems == []
     assert result.findings.lock is not None
     assert result.findings.lock.regenerated, result.findings.lock.problem
     assert "uv sync" in result.findings.next_steps
