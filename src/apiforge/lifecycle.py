@@ -424,7 +424,11 @@ def check_drift(
 
         installed = run("sync", "--locked", "--quiet")
         if installed.returncode != 0:
-            return Drift(True, False, "uv sync --locked: " + _first_error(installed.stderr))
+            reason = _first_error(installed.stderr)
+            # A lock that does not match pyproject.toml is broken; anything else (no
+            # network, no Python of that version) only keeps the check from running.
+            stale = "needs to be updated" in installed.stderr
+            return Drift(stale, False, f"uv sync --locked: {reason}")
         scratch = ("run", "--no-sync", "python", "-c", _SCRATCH_DATABASE, url)
         if postgres:
             created = run(*scratch, "create")
