@@ -320,3 +320,41 @@ def test_a_release_that_adds_a_dependency_meets_the_teams_own_in_one_lock(
     failed = [gate for gate in results if not gate.ok]
     assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
     run(project, env, "run", "--no-sync", "python", "-c", "import humanize, rich")
+
+
+def test_a_release_whose_models_and_migrations_disagree_is_reported_broken(
+    tmp_path: Path, newer_template: Callable[[Callable[[Path], None]], Installed]
+) -> None:
+    """A model column without its migration: update exits non-zero, --undo restores."""
+    from apiforge.new import NewOptions, create_project
+    from apiforge.update import UpdateBroken, undo_update
+
+    project = create_project(NewOptions(target=tmp_path / "shop")).path
+    before = git(project, "rev-parse", "HEAD")
+
+    def forget_the_migration(template: Path) -> None:
+        model = template / "src" / "db" / "models" / "user.py"
+        text = model.read_text()
+        model.write_text(
+            text.replace(
+                "\n    def __repr__",
+                "\n    nickname: Mapped[str | None] = mapped_column(String(40))\n\n"
+                "    def __repr__",
+                1,
+            )
+        )
+
+    with pytest.raises(UpdateBroken) as caught:
+        update_project(
+            UpdateOptions(project=project, installed=newer_template(forget_the_migration))
+        )
+
+    message = str(caught.value)
+    assert "the models and the migrations disagree" in message
+    assert "apiforge update --undo" in message
+    drift = caught.value.result.findings.drift
+    assert drift is not None
+    assert drift.checked
+    assert not drift.ok
+    undo_update(project)
+    assert git(project, "rev-parse", "HEAD") == before
