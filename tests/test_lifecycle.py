@@ -358,3 +358,36 @@ def test_a_release_whose_models_and_migrations_disagree_is_reported_broken(
     assert not drift.ok
     undo_update(project)
     assert git(project, "rev-parse", "HEAD") == before
+
+
+def test_a_service_in_a_monorepo_takes_resources_and_updates_with_every_check(
+    tmp_path: Path, newer_template: Callable[[Callable[[Path], None]], Installed]
+) -> None:
+    """Generated into a folder of a larger repository: add resource, then an update whose
+    lock, heads and drift checks all run on the service's own folder."""
+    from apiforge.new import NewOptions, create_project
+
+    monorepo = tmp_path / "monorepo"
+    (monorepo / "web").mkdir(parents=True)
+    (monorepo / "web" / "app.js").write_text("console.log('web')\n")
+    git(monorepo, "init", "--quiet", "--initial-branch=main")
+    git(monorepo, "add", "--all")
+    git(monorepo, "commit", "--quiet", "-m", "Monorepo")
+    service = create_project(NewOptions(target=monorepo / "services" / "api")).path
+    added = add_resource(AddOptions(name="category", fields=CATEGORY, project=service))
+    assert (service / f"alembic/versions/{added.resource.revision}_create_categories.py").is_file()
+
+    def touch_logging(template: Path) -> None:
+        logging = template / "src" / "core" / "logging.py"
+        logging.write_text(logging.read_text() + "\n# Changed in the next release.\n")
+
+    result = update_project(UpdateOptions(project=service, installed=newer_template(touch_logging)))
+
+    assert result.committed
+    assert {change.path for change in result.files} >= {"src/core/logging.py", "README.md"}
+    assert result.findings.problems == []
+    assert result.findings.drift is not None
+    assert result.findings.drift.ok, result.findings.drift.detail
+    assert len(read_migrations(service).heads) == 1
+    assert git(monorepo, "status", "--porcelain") == ""
+    assert (monorepo / "web" / "app.js").read_text() == "console.log('web')\n"

@@ -984,30 +984,110 @@ def test_a_forks_newest_release_its_changelog_and_later_commits(tmp_path: Path) 
 # --- Monorepos ------------------------------------------------------------------------------
 
 
-def test_a_project_in_a_subfolder_of_another_repository_is_refused_consistently(
-    tmp_path: Path, old: Installed, new: Installed, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _monorepo(tmp_path: Path) -> Path:
+    """A repository with a service of its own team and one commit."""
     monorepo = tmp_path / "monorepo"
-    project = monorepo / "services" / "api"
-    render_installed(old, project, {"project_name": "api"})
+    write_files(monorepo, {"web/app.js": "console.log('web')\n", "README.md": "# Monorepo\n"})
     git(monorepo, "init", "--quiet", "--initial-branch=main")
     git(monorepo, "add", "--all")
     git(monorepo, "commit", "--quiet", "-m", "Monorepo")
-    before = everything(monorepo)
+    return monorepo
 
-    with pytest.raises(UsageError, match=r"subfolder of the git repository .*submodule"):
-        _update(project, new)
-    from apiforge.add import AddOptions, add_resource
 
-    with pytest.raises(UsageError, match="subfolder of the git repository"):
-        add_resource(AddOptions(name="product", fields=["name:str"], project=project))
-    monkeypatch.setattr("apiforge.check.installed_template", lambda: new)
-    checked = runner.invoke(app, ["check", str(project)])
-    assert checked.exit_code == 1
-    output = " ".join(checked.output.split())
-    assert "is a subfolder of the git repository" in output
-    assert "Run `apiforge update`" not in output
-    assert everything(monorepo) == before
+def test_a_service_in_a_monorepo_updates_keeps_the_rest_and_undoes(
+    tmp_path: Path, old: Installed, new: Installed
+) -> None:
+    from apiforge.update import start_in_repository
+
+    monorepo = _monorepo(tmp_path)
+    service = monorepo / "services" / "api"
+    render_installed(old, service, {"project_name": "api"})
+    start_in_repository(service, "Generate api")
+    assert git(monorepo, "status", "--porcelain") == ""
+    assert "apiforge/template@services/api" in git(monorepo, "branch", "--list")
+    _team_edits(service, overlapping=False)
+    start = git(monorepo, "rev-parse", "HEAD")
+    (monorepo / "web" / "app.js").write_text("console.log('work in progress')\n")
+
+    result = _update(service, new)
+
+    assert result.committed
+    assert _outcomes(result) == CLEAN_OUTCOMES
+    assert (monorepo / "web" / "app.js").read_text() == "console.log('work in progress')\n"
+    assert "improved by the template" in (service / "app.py").read_text()
+    assert check_project(service, installed=new).behind is False
+    (monorepo / "README.md").write_text("# Staged elsewhere\n")
+    git(monorepo, "add", "README.md")
+    with pytest.raises(UsageError, match="uncommitted changes"):
+        _update(service, new)
+    git(monorepo, "reset", "--quiet", "--", "README.md")
+    git(monorepo, "checkout", "--", "README.md", "web/app.js")
+    undo_update(service)
+    assert git(monorepo, "rev-parse", "HEAD") == start
+
+
+@pytest.mark.parametrize("at", ["template", "merge", "settle"])
+def test_a_failed_update_in_a_monorepo_keeps_work_outside_the_service(
+    tmp_path: Path, old: Installed, new: Installed, at: str
+) -> None:
+    from apiforge.update import start_in_repository
+
+    monorepo = _monorepo(tmp_path)
+    service = monorepo / "services" / "api"
+    render_installed(old, service, {"project_name": "api"})
+    start_in_repository(service, "Generate api")
+    (service / "notes.txt").write_text("untracked, kept\n")
+    (monorepo / "web" / "app.js").write_text("console.log('work in progress')\n")
+    before = git(monorepo, "rev-parse", "HEAD"), git(monorepo, "for-each-ref")
+
+    def ctrl_c(step: str) -> None:
+        if step == at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match="left as it was"):
+        update_project(UpdateOptions(project=service, installed=new), progress=ctrl_c)
+
+    assert (git(monorepo, "rev-parse", "HEAD"), git(monorepo, "for-each-ref")) == before
+    assert (monorepo / "web" / "app.js").read_text() == "console.log('work in progress')\n"
+    assert (service / "notes.txt").read_text() == "untracked, kept\n"
+    assert git(monorepo, "status", "--porcelain") == (" M web/app.js\n?? services/api/notes.txt\n")
+
+
+def test_adopt_gives_a_service_added_by_hand_its_template_branch(
+    tmp_path: Path, old: Installed, new: Installed
+) -> None:
+    monorepo = _monorepo(tmp_path)
+    service = monorepo / "services" / "api"
+    render_installed(old, service, {"project_name": "api"})
+    git(monorepo, "add", "--all")
+    git(monorepo, "commit", "--quiet", "-m", "Copy the api service in")
+
+    update_module.adopt_project(service, installed=old)
+
+    assert "apiforge/template@services/api" in git(monorepo, "branch", "--list")
+    assert _update(service, new).committed
+
+
+def test_new_in_a_monorepo_commits_the_service_with_its_own_template_branch(
+    tmp_path: Path,
+) -> None:
+    monorepo = _monorepo(tmp_path)
+    (monorepo / "notes.txt").write_text("untracked, left alone\n")
+    before = git(monorepo, "rev-parse", "HEAD").strip()
+
+    result = runner.invoke(app, ["new", str(monorepo / "services" / "api"), "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert "apiforge/template@services/api" in " ".join(result.output.split())
+    service = monorepo / "services" / "api"
+    assert not (service / ".git").exists()
+    assert git(monorepo, "status", "--porcelain") == "?? notes.txt\n"
+    parents = git(monorepo, "rev-list", "--parents", "-1", "HEAD").split()[1:]
+    assert parents[0] == before
+    assert parents[1] == git(monorepo, "rev-parse", "apiforge/template@services/api").strip()
+    assert "web/app.js" in git(monorepo, "ls-files")
+    assert not check_project(service).behind
+    assert update_project(UpdateOptions(project=service)).up_to_date
 
 
 def test_a_project_kept_as_a_submodule_of_a_monorepo_updates(
@@ -1028,14 +1108,3 @@ def test_a_project_kept_as_a_submodule_of_a_monorepo_updates(
         "Created the branch apiforge/template from origin/apiforge/template."
     ]
     assert _outcomes(result) == CLEAN_OUTCOMES
-
-
-def test_new_inside_a_repository_says_to_add_it_as_a_submodule(tmp_path: Path) -> None:
-    monorepo = tmp_path / "monorepo"
-    monorepo.mkdir()
-    git(monorepo, "init", "--quiet")
-    result = runner.invoke(app, ["new", str(monorepo / "services" / "api"), "--yes"])
-    assert result.exit_code == 0, result.output
-    output = " ".join(result.output.split())
-    assert "has a git repository of its own inside" in output
-    assert "git submodule add ./services/api" in output

@@ -38,7 +38,6 @@ from apiforge.update import (
     Outcome,
     UpdateOptions,
     UpdateResult,
-    refuse_subfolder,
     undo_update,
     update_project,
 )
@@ -131,7 +130,6 @@ def add_resource(options: AddOptions, progress: Progress | None = None) -> AddRe
     step("check")
     fields = parse_fields(options.fields)
     project = read_project(options.project)
-    refuse_subfolder(project)
     installed = options.installed or installed_template()
     existing = _existing(project)
     if any(item.name == options.name for item in existing):

@@ -50,9 +50,6 @@ class CheckResult:
     committed version."""
     notes: list[str] = field(default_factory=list)
     """What else the team should know (e.g. a fork's commits after its newest release)."""
-    updatable: bool = True
-    """Whether `apiforge update` can update the project where it is (not in a subfolder
-    of another repository)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,14 +112,6 @@ def check_project(path: Path, installed: Installed | None = None) -> CheckResult
     answers file, or a project newer than the installed apiforge, is a usage error.
     """
     project = read_project(path)
-    outer = project.outer_repository()
-    if outer is not None:
-        result = _check(project, installed)
-        note = (
-            f"{project.root.name} is a subfolder of the git repository {outer}, where "
-            "apiforge update cannot merge; see the README on monorepos."
-        )
-        return replace(result, notes=[*result.notes, note], updatable=False)
     return _check(project, installed)
 
 
@@ -156,19 +145,19 @@ def _check(project: Project, installed: Installed | None = None) -> CheckResult:
 def _update_in_progress(root: Path) -> bool:
     """Whether the project is in the middle of an update's merge."""
     from apiforge.errors import UserError
-    from apiforge.git import Git
-    from apiforge.project import TEMPLATE_REF
+    from apiforge.project import ProjectGit
 
     try:
-        git = Git(root)
+        git = ProjectGit.of(root)
     except UserError:  # no git: no merge either
         return False
-    if not git.ok("rev-parse", "--quiet", "--verify", "MERGE_HEAD"):
+    if git is None or not git.ok("rev-parse", "--quiet", "--verify", "MERGE_HEAD"):
         return False
+    template = git.refs.template
     merging = git.run("rev-parse", "MERGE_HEAD").strip()
     return (
-        git.ok("rev-parse", "--quiet", "--verify", TEMPLATE_REF)
-        and merging == git.run("rev-parse", TEMPLATE_REF).strip()
+        git.ok("rev-parse", "--quiet", "--verify", template)
+        and merging == git.run("rev-parse", template).strip()
     )
 
 

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apiforge.errors import UsageError, UserError
-from apiforge.git import Git
 from apiforge.migrations import MIGRATIONS, read_migrations, write_merge_revision
+from apiforge.project import ProjectGit
 
 __all__ = [
     "LOCK_FILE",
@@ -104,7 +104,7 @@ class Findings:
 
 
 def settle(
-    git: Git, tip: str, new_tip: str, head: str, conflicts: list[str], findings: Findings
+    git: ProjectGit, tip: str, new_tip: str, head: str, conflicts: list[str], findings: Findings
 ) -> list[str]:
     """Regenerate the lock file and join migration heads in the merge being made.
 
@@ -117,26 +117,27 @@ def settle(
     return conflicts
 
 
-def _changed(git: Git, old: str, new: str, *paths: str) -> bool:
+def _changed(git: ProjectGit, old: str, new: str, *paths: str) -> bool:
     return not git.ok("diff", "--quiet", old, new, "--", *paths)
 
 
 def _settle_lock(
-    git: Git, tip: str, new_tip: str, head: str, conflicts: list[str], findings: Findings
+    git: ProjectGit, tip: str, new_tip: str, head: str, conflicts: list[str], findings: Findings
 ) -> list[str]:
-    root = git.root
+    root = git.project_root
+    lock, pyproject = git.path(LOCK_FILE), git.path(PYPROJECT)
     if not (root / PYPROJECT).is_file():
         return conflicts
     # A team that dropped the lock file keeps it dropped.
-    has_lock = git.ok("cat-file", "-e", f"{head}:{LOCK_FILE}")
-    if not has_lock or not _changed(git, tip, new_tip, PYPROJECT, LOCK_FILE):
+    has_lock = git.ok("cat-file", "-e", f"{head}:{lock}")
+    if not has_lock or not _changed(git, tip, new_tip, pyproject, lock):
         return conflicts
-    if _changed(git, tip, head, LOCK_FILE):
+    if _changed(git, tip, head, lock):
         # Start from the team's lock: uv keeps every version in it that still fits.
-        (root / LOCK_FILE).write_bytes(_show(git, head, LOCK_FILE))
-    left = [path for path in conflicts if path != LOCK_FILE]
-    if PYPROJECT in conflicts:
-        git.run("add", "--", LOCK_FILE)
+        (root / LOCK_FILE).write_bytes(_show(git, head, lock))
+    left = [path for path in conflicts if path != lock]
+    if pyproject in conflicts:
+        git.run("add", "--", lock)
         findings.lock = LockOutcome(False, problem=f"{PYPROJECT} has conflicts")
         findings.next_steps.append(
             f"After resolving {PYPROJECT}, run `uv lock` and `git add {LOCK_FILE}`; "
@@ -148,11 +149,11 @@ def _settle_lock(
     if outcome.problem is not None:
         findings.problems.append(f"{LOCK_FILE} could not be regenerated ({outcome.problem})")
         findings.next_steps.append(f"Run `uv lock` and commit {LOCK_FILE}.")
-    git.run("add", "--", LOCK_FILE)
+    git.run("add", "--", lock)
     return left
 
 
-def _show(git: Git, commit: str, path: str) -> bytes:
+def _show(git: ProjectGit, commit: str, path: str) -> bytes:
     return git.run_bytes("show", f"{commit}:{path}")
 
 
@@ -197,16 +198,16 @@ def _first_error(output: str) -> str:
     return lines[0] if lines else "no output"
 
 
-def _join_heads(git: Git, conflicts: list[str], findings: Findings) -> None:
-    prefix = MIGRATIONS.as_posix() + "/"
-    if any(path.startswith(prefix) for path in conflicts):
+def _join_heads(git: ProjectGit, conflicts: list[str], findings: Findings) -> None:
+    folder = git.path(MIGRATIONS.as_posix()) + "/"
+    if any(path.startswith(folder) for path in conflicts):
         findings.next_steps.append(
             "After resolving the migrations, check `uv run alembic heads` shows one head "
             "(`uv run alembic merge heads` joins them)."
         )
         return
     try:
-        graph = read_migrations(git.root)
+        graph = read_migrations(git.project_root)
     except UsageError as exc:
         findings.problems.append(str(exc).rstrip("."))
         return
@@ -214,10 +215,9 @@ def _join_heads(git: Git, conflicts: list[str], findings: Findings) -> None:
         return
     reason = "Written by `apiforge update`: the template's migrations and the project's own"
     reason += " each ended in a head."
-    path = write_merge_revision(git.root, graph, reason)
-    relative = path.relative_to(git.root).as_posix()
-    git.run("add", "--", relative)
-    findings.merge_revision = relative
+    path = write_merge_revision(git.project_root, graph, reason)
+    git.run("add", "--", path.relative_to(git.root).as_posix())
+    findings.merge_revision = path.relative_to(git.project_root).as_posix()
     findings.joined_heads = graph.heads
 
 
@@ -225,7 +225,7 @@ def _join_heads(git: Git, conflicts: list[str], findings: Findings) -> None:
 
 
 def inspect(
-    git: Git,
+    git: ProjectGit,
     tip: str,
     new_tip: str,
     head: str,
@@ -242,10 +242,10 @@ def inspect(
     whose `.env` says which settings are set (the project's, also when *git* works in a
     throwaway clone for a preview).
     """
-    root = git.root
+    root = git.project_root
     environ = os.environ if environ is None else environ
     steps: list[str] = []
-    if _changed(git, head, "HEAD", PYPROJECT, LOCK_FILE):
+    if _changed(git, head, "HEAD", git.path(PYPROJECT), git.path(LOCK_FILE)):
         steps.append("uv sync")
     if (root / MIGRATIONS).is_dir():
         try:
@@ -260,12 +260,12 @@ def inspect(
             problem = graph.problem()
             if problem is not None:
                 findings.problems.append(problem)
-    local = git.root if local is None else local
+    local = git.project_root if local is None else local
     findings.settings = _settings_change(git, tip, new_tip, environ, local / ".env")
     if findings.settings.missing:
         names = ", ".join(findings.settings.missing)
         steps.append(f"set {names} in .env (see .env.example)")
-    if _changed(git, head, "HEAD", MIGRATIONS.as_posix()):
+    if _changed(git, head, "HEAD", git.path(MIGRATIONS.as_posix())):
         steps.append("uv run alembic upgrade head")
     findings.next_steps[:0] = steps
     if drift and not findings.problems and (root / "alembic.ini").is_file():
@@ -294,17 +294,17 @@ def env_variables(text: str) -> dict[str, bool]:
     return found
 
 
-def _read_at(git: Git, commit: str, path: str) -> str:
+def _read_at(git: ProjectGit, commit: str, path: str) -> str:
     if not git.ok("cat-file", "-e", f"{commit}:{path}"):
         return ""
     return _show(git, commit, path).decode("utf-8", errors="replace")
 
 
 def _settings_change(
-    git: Git, tip: str, new_tip: str, environ: Mapping[str, str], dotenv: Path
+    git: ProjectGit, tip: str, new_tip: str, environ: Mapping[str, str], dotenv: Path
 ) -> SettingsChange:
-    before = env_variables(_read_at(git, tip, ENV_EXAMPLE))
-    after = env_variables(_read_at(git, new_tip, ENV_EXAMPLE))
+    before = env_variables(_read_at(git, tip, git.path(ENV_EXAMPLE)))
+    after = env_variables(_read_at(git, new_tip, git.path(ENV_EXAMPLE)))
     added = sorted(set(after) - set(before))
     removed = sorted(set(before) - set(after))
     local = (
@@ -368,7 +368,7 @@ def _scratch_url(url: str) -> str:
 
 
 def check_drift(
-    git: Git,
+    git: ProjectGit,
     commit: str,
     answers: Mapping[str, object],
     environ: Mapping[str, str],
@@ -392,7 +392,9 @@ def check_drift(
     with tempfile.TemporaryDirectory(prefix="apiforge-drift-") as tmp:
         tree = Path(tmp) / "project"
         tree.mkdir()
-        archive = git.run_bytes("archive", "--format=tar", commit)
+        # The project's own tree: in a monorepo, its folder of the commit.
+        treeish = f"{commit}:{git.prefix.rstrip('/')}" if git.prefix else commit
+        archive = git.run_bytes("archive", "--format=tar", treeish)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tree, filter="data")
         if postgres:

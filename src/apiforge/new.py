@@ -47,8 +47,8 @@ class NewResult:
     git: bool
     installed: bool
     outer_repository: Path | None = None
-    """The repository the new project's own repository sits inside, if any: it must be
-    added there as a submodule (a plain `git add` records only a link)."""
+    """The repository the project was added to, when it was made in a folder of one (a
+    monorepo): committed there, with a template branch of its own."""
 
 
 def _check_target(target: Path) -> None:
@@ -102,6 +102,22 @@ def init_git(project: Path) -> None:
     git.run("init", "--quiet", "--initial-branch=main")
     git.commit_all(f"Generate {project.name} with apiforge {__version__}")
     git.run("branch", TEMPLATE_BRANCH)
+
+
+def _add_to_repository(project: Path) -> None:
+    """Commit a project written into a folder of an existing repository (a monorepo),
+    with its own template branch; on any failure the folder goes again."""
+    from apiforge.update import start_in_repository
+
+    git = Git(project)
+    before = git.run("rev-parse", "--quiet", "--verify", "HEAD", check=False).strip()
+    try:
+        start_in_repository(project, f"Generate {project.name} with apiforge {__version__}")
+    except BaseException:
+        after = git.run("rev-parse", "--quiet", "--verify", "HEAD", check=False).strip()
+        if after == before:  # the commit was not made: nothing refers to the files
+            shutil.rmtree(project, ignore_errors=True)
+        raise
 
 
 def uv_sync(project: Path) -> None:
@@ -165,13 +181,17 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
         if options.dry_run:
             return NewResult(target, files, answers, git=False, installed=False)
         write_env(staging)
-        if options.git:
+        outer = enclosing_repository(target.parent) if options.git else None
+        if options.git and outer is None:
             step("git")
             init_git(staging)
         if target.is_dir():
             target.rmdir()
         target.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(target)
+        if outer is not None:
+            step("git")
+            _add_to_repository(target)
     except KeyboardInterrupt:
         raise Interrupted("Interrupted; nothing was written.") from None
     except OSError as exc:
@@ -182,7 +202,6 @@ def create_project(options: NewOptions, progress: Progress | None = None) -> New
     if options.install:
         step("install")
         uv_sync(target)
-    outer = enclosing_repository(target.parent) if options.git else None
     return NewResult(
         target, files, answers, git=options.git, installed=options.install, outer_repository=outer
     )

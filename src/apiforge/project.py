@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from apiforge.errors import UsageError
+from apiforge.git import Git
 from apiforge.template import BUNDLED_SOURCE, Template, TemplateSource, bundled_template_dir
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ __all__ = [
     "Installed",
     "NotAProjectError",
     "Project",
+    "ProjectGit",
+    "UpdateRefs",
     "enclosing_repository",
     "find_project",
     "installed_template",
@@ -50,6 +53,73 @@ PRE_TEMPLATE_REF = "refs/apiforge/pre-update/template"
 """Where the template branch pointed before the last update."""
 POST_HEAD_REF = "refs/apiforge/post-update/head"
 """The merge commit the last update made, if it made one."""
+
+
+@dataclass(frozen=True)
+class UpdateRefs:
+    """The template branch and update refs of one project in a repository.
+
+    A project at the root of its repository uses the names above; one in a
+    subfolder (a monorepo) has its own, named after its path, so every project of
+    a repository keeps its own template history.
+    """
+
+    branch: str
+    template: str
+    pre_head: str
+    pre_template: str
+    post_head: str
+
+    @classmethod
+    def for_prefix(cls, prefix: str) -> UpdateRefs:
+        """The refs of the project in the folder *prefix* ("" or "services/api/")."""
+        if not prefix:
+            return cls(TEMPLATE_BRANCH, TEMPLATE_REF, PRE_HEAD_REF, PRE_TEMPLATE_REF, POST_HEAD_REF)
+        path = prefix.strip("/")
+        branch = f"{TEMPLATE_BRANCH}@{path}"
+        return cls(
+            branch,
+            f"refs/heads/{branch}",
+            f"refs/apiforge/pre-update@{path}/head",
+            f"refs/apiforge/pre-update@{path}/template",
+            f"refs/apiforge/post-update@{path}/head",
+        )
+
+
+class ProjectGit(Git):
+    """Git in the repository that holds a project, which may sit in a subfolder of it.
+
+    Commands run at the repository's root, as git reports paths; :meth:`path` turns
+    a path of the project into one of the repository, :meth:`local` the other way.
+    """
+
+    def __init__(self, top: Path, prefix: str) -> None:
+        super().__init__(top)
+        self.prefix = prefix
+        """The project's folder in the repository: "" at the root, else "services/api/"."""
+        self.project_root = top / prefix if prefix else top
+        self.refs = UpdateRefs.for_prefix(prefix)
+
+    @classmethod
+    def of(cls, root: Path) -> ProjectGit | None:
+        """The repository holding the project folder *root*, or None when there is none."""
+        git = Git(root)
+        if not git.is_repo():
+            return None
+        top = Path(git.run("rev-parse", "--show-toplevel").strip())
+        return cls(top, git.run("rev-parse", "--show-prefix").strip())
+
+    def at(self, top: Path) -> ProjectGit:
+        """The same project in another clone of the repository."""
+        return ProjectGit(top, self.prefix)
+
+    def path(self, name: str) -> str:
+        """A path of the project as a path of the repository."""
+        return f"{self.prefix}{name}"
+
+    def local(self, path: str) -> str:
+        """A path of the repository as a path of the project."""
+        return path.removeprefix(self.prefix)
 
 
 class NotAProjectError(UsageError):
@@ -149,17 +219,6 @@ class Project:
                 f"apiforge ({latest}); upgrade apiforge (`uv tool upgrade apiforge`) first."
             )
         return current < latest
-
-    def outer_repository(self) -> Path | None:
-        """The repository the project sits in a subfolder of, when it has none of its own.
-
-        apiforge keeps a project's template history in the project's own repository,
-        so `update` and `add resource` cannot work there (see the README on monorepos).
-        """
-        top = enclosing_repository(self.root)
-        if top is None or top.resolve() == self.root.resolve():
-            return None
-        return top
 
     def migration_head(self) -> str | None:
         """The one revision the project's migrations end in (several are refused)."""

@@ -36,14 +36,11 @@ from apiforge.lifecycle import LOCK_FILE, Findings, inspect, settle
 from apiforge.migrations import MIGRATIONS, read_migrations
 from apiforge.progress import Progress
 from apiforge.project import (
-    POST_HEAD_REF,
-    PRE_HEAD_REF,
-    PRE_TEMPLATE_REF,
-    TEMPLATE_BRANCH,
-    TEMPLATE_REF,
     Installed,
     NotAProjectError,
     Project,
+    ProjectGit,
+    find_project,
     installed_template,
     load_answers,
     parse_version,
@@ -65,8 +62,8 @@ __all__ = [
     "UpdateResult",
     "adopt_project",
     "plan_undo",
-    "refuse_subfolder",
     "render_installed",
+    "start_in_repository",
     "undo_update",
     "update_project",
 ]
@@ -238,62 +235,56 @@ def _label(commit: str | None) -> str:
 # --- Checks ----------------------------------------------------------------
 
 
-def _open_repo(project: Project) -> Git:
-    git = Git(project.root)
-    if not git.is_repo():
+def _open_repo(project: Project) -> ProjectGit:
+    git = ProjectGit.of(project.root)
+    if git is None:
         raise NotAProjectError(
             f"{project.root} is not a git repository; apiforge update merges template "
             "changes through the git history that `apiforge new` starts. For a project made "
             "with --no-git: `git init && git add --all && git commit -m 'Start'`, then "
             "`apiforge update --adopt`."
         )
-    refuse_subfolder(project)
     return git
 
 
-def refuse_subfolder(project: Project) -> None:
-    """Refuse a project that sits in a subfolder of another repository (a monorepo)."""
-    top = project.outer_repository()
-    if top is not None:
-        raise UsageError(
-            f"{project.root} is a subfolder of the git repository {top}; apiforge updates a "
-            "project through its own repository, so keep the service in a repository of its "
-            "own (a git submodule of the monorepo works: see the README on monorepos)."
-        )
-
-
-def _current_branch(git: Git) -> str:
+def _current_branch(git: ProjectGit) -> str:
     branch = git.run("rev-parse", "--abbrev-ref", "HEAD", check=False).strip()
     if not branch or branch == "HEAD":
         raise UsageError("HEAD is detached; check out the branch to update (`git switch main`).")
-    if branch == TEMPLATE_BRANCH:
+    if branch == git.refs.branch:
         raise UsageError(
-            f"You are on {TEMPLATE_BRANCH}, which apiforge keeps for the pristine template; "
+            f"You are on {git.refs.branch}, which apiforge keeps for the pristine template; "
             "check out your own branch (`git switch main`)."
         )
     return branch
 
 
-def _merging(git: Git) -> bool:
+def _merging(git: ProjectGit) -> bool:
     return git.ok("rev-parse", "--quiet", "--verify", "MERGE_HEAD")
 
 
-def _status(git: Git) -> list[str]:
+def _status(git: ProjectGit) -> list[str]:
     return git.run("--no-optional-locks", "status", "--porcelain").splitlines()
 
 
-def _check_clean(git: Git) -> None:
+def _check_clean(git: ProjectGit) -> None:
     """Refuse a merge in progress and uncommitted changes to tracked files.
 
     Untracked files do not block an update; one the template would add is refused by
-    :func:`_check_in_the_way`, naming it.
+    :func:`_check_in_the_way`, naming it. In a monorepo, unstaged changes outside the
+    project do not block it either (the merge leaves them alone), but staged ones
+    anywhere do: the merge commit would take them in.
     """
     if _merging(git):
         raise UsageError(
             "A merge is in progress; finish it (`git commit`) or abort it "
             "(`git merge --abort`) first."
         )
-    changed = [line for line in _status(git) if not line.startswith("??")]
+    changed = [
+        line
+        for line in _status(git)
+        if not line.startswith("??") and (line[0] != " " or line[3:].startswith(git.prefix))
+    ]
     if changed:
         first = changed[0][3:]
         more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
@@ -303,70 +294,70 @@ def _check_clean(git: Git) -> None:
         )
 
 
-def _template_tip(git: Git, *, create: bool) -> tuple[str, str | None]:
+def _template_tip(git: ProjectGit, *, create: bool) -> tuple[str, str | None]:
     """The commit the template branch is on, and a note when it came from a remote.
 
     A fresh clone has the branch only as ``origin/apiforge/template`` (the README
     tells teams to push it): with *create* the local branch is made from it.
     """
-    if git.ok("rev-parse", "--quiet", "--verify", TEMPLATE_REF):
-        return _rev(git, TEMPLATE_REF), None
+    if git.ok("rev-parse", "--quiet", "--verify", git.refs.template):
+        return _rev(git, git.refs.template), None
     remotes = git.run(
-        "for-each-ref", "--format=%(refname:short)", f"refs/remotes/*/{TEMPLATE_BRANCH}"
+        "for-each-ref", "--format=%(refname:short)", f"refs/remotes/*/{git.refs.branch}"
     ).split()
     if remotes:
         remote = next((name for name in remotes if name.startswith("origin/")), remotes[0])
         tip = _rev(git, f"refs/remotes/{remote}")
         if not create:
-            return tip, f"The branch {TEMPLATE_BRANCH} would be created from {remote}."
-        git.run("branch", "--no-track", TEMPLATE_BRANCH, tip)
-        return tip, f"Created the branch {TEMPLATE_BRANCH} from {remote}."
+            return tip, f"The branch {git.refs.branch} would be created from {remote}."
+        git.run("branch", "--no-track", git.refs.branch, tip)
+        return tip, f"Created the branch {git.refs.branch} from {remote}."
     raise UsageError(
-        f"The branch {TEMPLATE_BRANCH}, which holds the pristine template that updates merge "
+        f"The branch {git.refs.branch}, which holds the pristine template that updates merge "
         "from, is missing (push it from the clone that has it, or fetch it); without it, "
         "`apiforge update --adopt` makes it anew from the version the project records."
     )
 
 
-def _after_an_aborted_merge(git: Git, tip: str, *, move: bool) -> tuple[str, str] | None:
+def _after_an_aborted_merge(git: ProjectGit, tip: str, *, move: bool) -> tuple[str, str] | None:
     """Put the template branch back where it was when the last update's merge was
     aborted (`git merge --abort`), so that the next update merges everything again.
 
     Returns the template branch's commit and a note, or None when there is nothing to do.
     """
-    if not git.ok("rev-parse", "--quiet", "--verify", PRE_TEMPLATE_REF):
+    if not git.ok("rev-parse", "--quiet", "--verify", git.refs.pre_template):
         return None
-    if git.ok("rev-parse", "--quiet", "--verify", POST_HEAD_REF) or _merging(git):
+    if git.ok("rev-parse", "--quiet", "--verify", git.refs.post_head) or _merging(git):
         return None
-    pre_tip = _rev(git, PRE_TEMPLATE_REF)
+    pre_tip = _rev(git, git.refs.pre_template)
     if tip == pre_tip or git.ok("merge-base", "--is-ancestor", tip, "HEAD"):
         return None
     if move:
-        git.run("update-ref", TEMPLATE_REF, pre_tip, tip)
+        git.run("update-ref", git.refs.template, pre_tip, tip)
         _forget_undo(git)
         return (
             pre_tip,
-            f"The last update's merge was aborted; {TEMPLATE_BRANCH} is back where it was.",
+            f"The last update's merge was aborted; {git.refs.branch} is back where it was.",
         )
-    return pre_tip, f"The last update's merge was aborted; {TEMPLATE_BRANCH} would go back first."
+    return pre_tip, f"The last update's merge was aborted; {git.refs.branch} would go back first."
 
 
-def _check_history(git: Git, tip: str) -> None:
+def _check_history(git: ProjectGit, tip: str) -> None:
     """Refuse when the branch and the template branch share no history (shallow clones)."""
     if git.ok("merge-base", "HEAD", tip):
         return
     if git.run("rev-parse", "--is-shallow-repository").strip() == "true":
         raise UsageError(
             "This is a shallow clone, without the history the project shares with "
-            f"{TEMPLATE_BRANCH}; run `git fetch --unshallow`, then apiforge update again."
+            f"{git.refs.branch}; run `git fetch --unshallow`, then apiforge update again."
         )
     raise UsageError(
-        f"The branch and {TEMPLATE_BRANCH} share no history; remove the template branch "
-        f"(`git branch -D {TEMPLATE_BRANCH}`) and run `apiforge update --adopt`."
+        f"The branch and {git.refs.branch} share no history; remove the template branch "
+        f"(`git branch -D {git.refs.branch}`) and run `apiforge update --adopt`."
     )
 
 
-def _rev(git: Git, ref: str) -> str:
+def _rev(git: ProjectGit, ref: str) -> str:
     return git.run("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
 
 
@@ -399,7 +390,7 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
     on Ctrl-C, after putting the project back as it was.
     """
     step = progress or (lambda _step: None)
-    git: Git | None = None
+    git: ProjectGit | None = None
     head: str | None = None
     try:
         step("check")
@@ -439,7 +430,9 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
             step("preview")
             clone = Path(tmp) / "preview"
             _clone(git, clone, branch, tip)
-            result = _apply(Git(clone), project.root, rendered, plan, step, preview=True, note=note)
+            result = _apply(
+                git.at(clone), project.root, rendered, plan, step, preview=True, note=note
+            )
             result.preview = True
             result.uncommitted = uncommitted
             return result
@@ -449,7 +442,7 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
         raise Interrupted(_interrupted_state(git, head)) from None
 
 
-def _interrupted_state(git: Git, head: str) -> str:
+def _interrupted_state(git: ProjectGit, head: str) -> str:
     """What is true of the project after Ctrl-C, read from the repository itself."""
     if _merging(git):
         return (
@@ -464,17 +457,17 @@ def _interrupted_state(git: Git, head: str) -> str:
     return "Interrupted; the project was left as it was."
 
 
-def _clone(git: Git, clone: Path, branch: str, tip: str) -> None:
+def _clone(git: ProjectGit, clone: Path, branch: str, tip: str) -> None:
     """A throwaway clone of the project's branch and template branch, for a preview."""
     head = _rev(git, "HEAD")
     git.run("clone", "--quiet", "--shared", "--no-checkout", str(git.root), str(clone))
-    copy = Git(clone)
-    copy.run("update-ref", TEMPLATE_REF, tip)
+    copy = git.at(clone)
+    copy.run("update-ref", git.refs.template, tip)
     copy.run("checkout", "--quiet", "-B", branch, head)
 
 
 def _apply(
-    git: Git,
+    git: ProjectGit,
     shown_root: Path,
     rendered: Path,
     plan: _Plan,
@@ -484,7 +477,7 @@ def _apply(
     note: str | None = None,
 ) -> UpdateResult:
     head = _rev(git, "HEAD")
-    tip = _rev(git, TEMPLATE_REF)
+    tip = _rev(git, git.refs.template)
     step("template")
     new_tip = _commit_render(git, rendered, tip, _template_message(plan))
     result = UpdateResult(shown_root, plan.current, plan.target, files=[])
@@ -498,7 +491,7 @@ def _apply(
         if not preview:
             _record_undo(git, head, tip)
         if new_tip != tip:
-            git.run("update-ref", "-m", "apiforge update", TEMPLATE_REF, new_tip, tip)
+            git.run("update-ref", "-m", "apiforge update", git.refs.template, new_tip, tip)
         step("merge")
         clean = _merge(git, _merge_message(plan))
         kept_deleted: list[str] = []
@@ -514,7 +507,7 @@ def _apply(
         if conflicts and not preview:
             _record_merge_paths(git, result.findings)
         if not preview and result.committed:
-            git.run("update-ref", POST_HEAD_REF, "HEAD")
+            git.run("update-ref", git.refs.post_head, "HEAD")
         result.files = _classify(git, tip, new_tip, head, conflicts, kept_deleted, kept_yours)
     except BaseException:
         if not preview:
@@ -548,7 +541,7 @@ def _apply(
     return result
 
 
-def _check_in_the_way(git: Git, root: Path, tip: str, new_tip: str, head: str) -> None:
+def _check_in_the_way(git: ProjectGit, root: Path, tip: str, new_tip: str, head: str) -> None:
     """Refuse when the template adds files the project has but git does not track.
 
     Git overwrites ignored files without asking; a team's ignored local file must
@@ -558,7 +551,11 @@ def _check_in_the_way(git: Git, root: Path, tip: str, new_tip: str, head: str) -
     if not added:
         return
     tracked = set(git.run("ls-tree", "-r", "--name-only", "-z", head).split("\0"))
-    in_the_way = [path for path in added if path not in tracked and (root / path).exists()]
+    in_the_way = [
+        git.local(path)
+        for path in added
+        if path not in tracked and (root / git.local(path)).exists()
+    ]
     if in_the_way:
         shown = ", ".join(in_the_way[:5]) + (" and more" if len(in_the_way) > 5 else "")
         raise UsageError(
@@ -590,7 +587,7 @@ def _merge_message(plan: _Plan) -> str:
     return message
 
 
-def _commit_render(git: Git, rendered: Path, parent: str | None, message: str) -> str:
+def _commit_render(git: ProjectGit, rendered: Path, parent: str | None, message: str) -> str:
     """Commit the tree of *rendered* on top of *parent* (or as a root commit); return
     *parent* if nothing changed.
 
@@ -602,6 +599,11 @@ def _commit_render(git: Git, rendered: Path, parent: str | None, message: str) -
         env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
         git.run(f"--git-dir={git_dir}", f"--work-tree={rendered}", "add", "--all", env=env)
         tree = git.run(f"--git-dir={git_dir}", "write-tree", env=env).strip()
+        if git.prefix:
+            # A project in a subfolder: its template branch holds the render there.
+            env["GIT_INDEX_FILE"] = str(Path(tmp) / "prefixed")
+            git.run(f"--git-dir={git_dir}", "read-tree", f"--prefix={git.prefix}", tree, env=env)
+            tree = git.run(f"--git-dir={git_dir}", "write-tree", env=env).strip()
     if parent is None:
         return git.run(*git.identity_args(), "commit-tree", tree, "-m", message).strip()
     if tree == git.run("rev-parse", f"{parent}^{{tree}}").strip():
@@ -610,32 +612,33 @@ def _commit_render(git: Git, rendered: Path, parent: str | None, message: str) -
     return git.run(*git.identity_args(), *args).strip()
 
 
-def _record_undo(git: Git, head: str, tip: str) -> None:
-    git.run("update-ref", PRE_HEAD_REF, head)
-    git.run("update-ref", PRE_TEMPLATE_REF, tip)
-    git.run("update-ref", "-d", POST_HEAD_REF)
+def _record_undo(git: ProjectGit, head: str, tip: str) -> None:
+    git.run("update-ref", git.refs.pre_head, head)
+    git.run("update-ref", git.refs.pre_template, tip)
+    git.run("update-ref", "-d", git.refs.post_head)
 
 
-def _forget_undo(git: Git) -> None:
-    for ref in (PRE_HEAD_REF, PRE_TEMPLATE_REF, POST_HEAD_REF):
+def _forget_undo(git: ProjectGit) -> None:
+    for ref in (git.refs.pre_head, git.refs.pre_template, git.refs.post_head):
         git.run("update-ref", "-d", ref)
     _merge_paths_file(git).unlink(missing_ok=True)
 
 
-def _merge_paths_file(git: Git) -> Path:
+def _merge_paths_file(git: ProjectGit) -> Path:
     return Path(git.run("rev-parse", "--absolute-git-dir").strip()) / "apiforge-merge-paths"
 
 
-def _record_merge_paths(git: Git, findings: Findings) -> None:
+def _record_merge_paths(git: ProjectGit, findings: Findings) -> None:
     """Note the files the update wrote into a merge left with conflicts (the lock file,
     a merge revision), so that undo knows they belong to the update."""
     written = ([LOCK_FILE] if findings.lock is not None else []) + (
         [findings.merge_revision] if findings.merge_revision else []
     )
+    written = [git.path(path) for path in written]
     _merge_paths_file(git).write_text("".join(f"{path}\n" for path in written), "utf-8")
 
 
-def _merge_paths(git: Git) -> set[str]:
+def _merge_paths(git: ProjectGit) -> set[str]:
     """The paths a merge in progress is about: what the template branch changes, what
     the update wrote, and what is unmerged."""
     base = git.run("merge-base", "HEAD", "MERGE_HEAD").strip()
@@ -646,11 +649,20 @@ def _merge_paths(git: Git) -> set[str]:
     return {path for path in [*changed, *unmerged, *written] if path}
 
 
-def _roll_back(git: Git, head: str, tip: str) -> None:
-    """Put the branch, the files and the template branch back; forget the undo record."""
+def _roll_back(git: ProjectGit, head: str, tip: str) -> None:
+    """Put the branch, the files and the template branch back; forget the undo record.
+
+    In a monorepo, unstaged changes outside the project may be there (they do not
+    block an update), so only what the update touched is put back.
+    """
     try:
-        git.run("reset", "--hard", "--quiet", head)
-        git.run("update-ref", TEMPLATE_REF, tip)
+        if not git.prefix:
+            git.run("reset", "--hard", "--quiet", head)
+        else:
+            if _merging(git):
+                git.run("merge", "--abort")
+            git.run("reset", "--quiet", "--merge", head)
+        git.run("update-ref", git.refs.template, tip)
         _forget_undo(git)
     except KeyboardInterrupt:
         raise Interrupted(
@@ -663,7 +675,7 @@ def _roll_back(git: Git, head: str, tip: str) -> None:
         ) from exc
 
 
-def _merge(git: Git, message: str) -> bool:
+def _merge(git: ProjectGit, message: str) -> bool:
     """Merge the template branch without committing; True when clean, False when
     conflicts are left."""
     completed = git.attempt(
@@ -678,7 +690,7 @@ def _merge(git: Git, message: str) -> bool:
         "no-renames",
         "-m",
         message,
-        TEMPLATE_BRANCH,
+        git.refs.branch,
     )
     if completed.returncode == 0:
         return True
@@ -688,7 +700,7 @@ def _merge(git: Git, message: str) -> bool:
     raise GitError(f"git merge failed: {lines[0].removeprefix('error: ')}")
 
 
-def _resolve(git: Git) -> tuple[list[str], list[str], list[str]]:
+def _resolve(git: ProjectGit) -> tuple[list[str], list[str], list[str]]:
     """Settle the conflicts apiforge has a policy for; return what is left to the user.
 
     Returns the files kept deleted, the files kept as the user changed them, and
@@ -710,13 +722,13 @@ def _resolve(git: Git) -> tuple[list[str], list[str], list[str]]:
     return kept_deleted, kept_yours, conflicts
 
 
-def _name_status(git: Git, old: str, new: str) -> dict[str, str]:
+def _name_status(git: ProjectGit, old: str, new: str) -> dict[str, str]:
     fields = git.run("diff", "--name-status", "--no-renames", "-z", old, new).split("\0")
     return {path: status[0] for status, path in zip(fields[::2], fields[1::2], strict=False)}
 
 
 def _classify(
-    git: Git,
+    git: ProjectGit,
     old_tip: str,
     new_tip: str,
     head: str,
@@ -748,13 +760,13 @@ def _classify(
             outcome = Outcome.MERGED
         else:
             outcome = Outcome.ADDED if theirs[path] == "A" else Outcome.UPDATED
-        changes.append(FileChange(shown, outcome))
+        changes.append(FileChange(git.local(shown), outcome))
     # Whatever else git left unresolved (a path neither side had) is reported too.
-    changes += [FileChange(path, outcome) for path, outcome in sorted(fixed.items())]
+    changes += [FileChange(git.local(path), outcome) for path, outcome in sorted(fixed.items())]
     return sorted(changes, key=lambda change: change.path)
 
 
-def _renames(git: Git, old: str, new: str) -> dict[str, str]:
+def _renames(git: ProjectGit, old: str, new: str) -> dict[str, str]:
     """The files renamed between two commits, old path to new path, as git detects them."""
     fields = git.run("diff", "--name-status", "-M", "-z", old, new).split("\0")
     renamed: dict[str, str] = {}
@@ -797,6 +809,37 @@ def adopt_project(path: Path, installed: Installed | None = None) -> AdoptResult
         raise Interrupted("Interrupted; the project was left as it was.") from None
 
 
+def start_in_repository(project_root: Path, message: str) -> str:
+    """Record a project just written into a subfolder of an existing repository.
+
+    Its render becomes the root of the project's own template branch, and one commit
+    on the current branch adds the project's files with that branch as its second
+    parent, so later updates merge from it. Nothing else of the repository's index
+    or files changes. Returns the new commit.
+    """
+    git = ProjectGit.of(project_root)
+    if git is None or not git.prefix:
+        raise UsageError(f"{project_root} is not in a subfolder of a git repository.")
+    tip = _commit_render(git, project_root, None, "apiforge template (generated)")
+    head = _rev(git, "HEAD") if git.ok("rev-parse", "--quiet", "--verify", "HEAD") else None
+    git_dir = git.run("rev-parse", "--absolute-git-dir").strip()
+    with tempfile.TemporaryDirectory(prefix="apiforge-index-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        if head is not None:
+            git.run(f"--git-dir={git_dir}", "read-tree", head, env=env)
+        project_tree = f"{tip}:{git.prefix.rstrip('/')}"
+        git.run(
+            f"--git-dir={git_dir}", "read-tree", f"--prefix={git.prefix}", project_tree, env=env
+        )
+        tree = git.run(f"--git-dir={git_dir}", "write-tree", env=env).strip()
+    parents = ["-p", head, "-p", tip] if head is not None else ["-p", tip]
+    commit = git.run(*git.identity_args(), "commit-tree", tree, *parents, "-m", message).strip()
+    git.run("update-ref", git.refs.template, tip)
+    git.run("update-ref", "HEAD", commit, *([head] if head is not None else []))
+    git.run("reset", "--quiet", "--", git.prefix)
+    return commit
+
+
 def _adopt(path: Path, installed: Installed) -> AdoptResult:
     project = read_project(path)
     git = Git(project.root)
@@ -811,9 +854,9 @@ def _adopt(path: Path, installed: Installed) -> AdoptResult:
         raise UsageError("The repository has no commit yet; commit the project first.")
     branch = _current_branch(git)
     _check_clean(git)
-    if git.ok("rev-parse", "--quiet", "--verify", TEMPLATE_REF):
+    if git.ok("rev-parse", "--quiet", "--verify", git.refs.template):
         raise UsageError(
-            f"{project.root.name} has the branch {TEMPLATE_BRANCH} already; run `apiforge update`."
+            f"{project.root.name} has the branch {git.refs.branch} already; run `apiforge update`."
         )
     if project.is_bundled and project.version != parse_version(installed.version):
         raise UsageError(
@@ -831,7 +874,7 @@ def _adopt(path: Path, installed: Installed) -> AdoptResult:
             render_template(source, rendered, data=project.answers, defaults=True)
             version = _label(project.commit)
         tip = _commit_render(git, rendered, None, f"apiforge template {version} (adopted)")
-    git.run("update-ref", TEMPLATE_REF, tip)
+    git.run("update-ref", git.refs.template, tip)
     try:
         git.run(
             *git.identity_args(),
@@ -843,10 +886,10 @@ def _adopt(path: Path, installed: Installed) -> AdoptResult:
             "ours",
             "-m",
             f"Adopt apiforge template {version} as the base of {branch}",
-            TEMPLATE_BRANCH,
+            git.refs.branch,
         )
     except BaseException:
-        git.run("update-ref", "-d", TEMPLATE_REF)
+        git.run("update-ref", "-d", git.refs.template)
         raise
     return AdoptResult(project.root, version, _rev(git, "HEAD"))
 
@@ -878,21 +921,25 @@ def _undo(path: Path, *, apply: bool) -> UndoResult:
         start = start.parent
     if not start.is_dir():
         raise UsageError(f"{path} does not exist.")
-    git = Git(start)
-    if not git.is_repo():
+    try:
+        project_root = find_project(start)
+    except NotAProjectError:
+        project_root = start
+    found = ProjectGit.of(project_root)
+    if found is None:
         raise NotAProjectError(f"{path} is not a git repository, so there is no update to undo.")
-    git = Git(Path(git.run("rev-parse", "--show-toplevel").strip()))
-    if not git.ok("rev-parse", "--quiet", "--verify", PRE_HEAD_REF):
+    git = found
+    if not git.ok("rev-parse", "--quiet", "--verify", git.refs.pre_head):
         raise UsageError(
-            f"There is no update to undo in {git.root}: apiforge keeps the state before "
+            f"There is no update to undo in {git.project_root}: apiforge keeps the state before "
             "the last update only, and that one was undone or never made. Earlier updates "
             "are ordinary merge commits (`git log --merges`); revert one with "
             "`git revert -m 1 COMMIT`."
         )
-    pre_head = _rev(git, PRE_HEAD_REF)
-    pre_tip = _rev(git, PRE_TEMPLATE_REF)
-    has_post = git.ok("rev-parse", "--quiet", "--verify", POST_HEAD_REF)
-    post = _rev(git, POST_HEAD_REF) if has_post else None
+    pre_head = _rev(git, git.refs.pre_head)
+    pre_tip = _rev(git, git.refs.pre_template)
+    has_post = git.ok("rev-parse", "--quiet", "--verify", git.refs.post_head)
+    post = _rev(git, git.refs.post_head) if has_post else None
     head = _rev(git, "HEAD")
     merging = _merging(git)
     if head not in {pre_head, post} and not _is_update_merge(git, head, pre_head):
@@ -913,26 +960,27 @@ def _undo(path: Path, *, apply: bool) -> UndoResult:
     result = _undo_result(git, pre_head, head, merging)
     if apply:
         git.run("reset", "--hard", "--quiet", pre_head)
-        git.run("update-ref", TEMPLATE_REF, pre_tip)
+        git.run("update-ref", git.refs.template, pre_tip)
         _forget_undo(git)
     return result
 
 
-def _undo_result(git: Git, pre_head: str, head: str, merging: bool) -> UndoResult:
+def _undo_result(git: ProjectGit, pre_head: str, head: str, merging: bool) -> UndoResult:
     """Name what undoing the update takes away, and the migrations among it."""
+    folder = git.path(MIGRATIONS.as_posix())
     if merging:
         message = Path(git.run("rev-parse", "--absolute-git-dir").strip()) / "MERGE_MSG"
         lines = message.read_text("utf-8").splitlines() if message.is_file() else []
         what = (lines[0] if lines else "the update in progress") + " (not committed yet)"
-        after = set(git.run("ls-files", "-z", "--", MIGRATIONS.as_posix()).split("\0"))
+        after = set(git.run("ls-files", "-z", "--", folder).split("\0"))
     elif head != pre_head:
         what = git.run("log", "-1", "--format=%s", head).strip()
-        after = set(_tree_files(git, head, MIGRATIONS.as_posix()))
+        after = set(_tree_files(git, head, folder))
     else:
-        what = f"the move of {TEMPLATE_BRANCH} by the last update"
+        what = f"the move of {git.refs.branch} by the last update"
         after = set()
-    before = set(_tree_files(git, pre_head, MIGRATIONS.as_posix()))
-    removed = tuple(sorted(path for path in after - before if path.endswith(".py")))
+    before = set(_tree_files(git, pre_head, folder))
+    removed = tuple(sorted(git.local(path) for path in after - before if path.endswith(".py")))
     downgrade_to = None
     if removed and not before:
         downgrade_to = "base"
@@ -941,20 +989,20 @@ def _undo_result(git: Git, pre_head: str, head: str, merging: bool) -> UndoResul
             archive = git.run_bytes("archive", "--format=tar", pre_head, "--", *sorted(before))
             with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
                 tar.extractall(tmp, filter="data")
-            heads = read_migrations(Path(tmp)).heads
+            heads = read_migrations(Path(tmp) / git.prefix).heads
         downgrade_to = heads[0] if len(heads) == 1 else None
-    return UndoResult(git.root, pre_head, what, removed, downgrade_to)
+    return UndoResult(git.project_root, pre_head, what, removed, downgrade_to)
 
 
-def _tree_files(git: Git, commit: str, folder: str) -> list[str]:
+def _tree_files(git: ProjectGit, commit: str, folder: str) -> list[str]:
     listed = git.run("ls-tree", "-r", "--name-only", "-z", commit, "--", folder)
     return [path for path in listed.split("\0") if path]
 
 
-def _is_update_merge(git: Git, commit: str, pre_head: str) -> bool:
+def _is_update_merge(git: ProjectGit, commit: str, pre_head: str) -> bool:
     """Whether *commit* merges the template branch into the pre-update HEAD.
 
     That is the commit a user makes after resolving an update's conflicts.
     """
     parents = git.run("rev-list", "--parents", "--max-count=1", commit).split()[1:]
-    return parents == [pre_head, _rev(git, TEMPLATE_REF)]
+    return parents == [pre_head, _rev(git, git.refs.template)]

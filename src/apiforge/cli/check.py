@@ -61,7 +61,6 @@ def check(
         for entry in result.changes:
             out().print(f"\n[bold]## {entry.version}[/]")
             out().print(entry.text, markup=False)
-        if result.updatable:
-            out().print("\nRun `apiforge update` to bring it up to date.", markup=False)
+        out().print("\nRun `apiforge update` to bring it up to date.", markup=False)
     if result.behind:
         raise typer.Exit(1)

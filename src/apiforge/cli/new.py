@@ -202,11 +202,9 @@ def new(
         shown = result.path
     if result.outer_repository is not None:
         out().print(
-            f"[warning]{result.path.name} has a git repository of its own inside "
-            f"{result.outer_repository}[/]: add it there as a submodule "
-            f"(`git submodule add ./{result.path.relative_to(result.outer_repository)}` in "
-            f"{result.outer_repository}); a plain `git add` records only a link, and clones "
-            "would not contain the service.",
+            f"Committed to the repository {result.outer_repository}, with the template "
+            f"branch apiforge/template@{result.path.relative_to(result.outer_repository)}: "
+            "push it with your branches so every clone can update the service.",
             soft_wrap=True,
         )
     out().print("\nNext steps:")
