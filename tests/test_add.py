@@ -474,3 +474,21 @@ def test_a_second_undo_says_why_it_cannot_step_back_further(project: Path) -> No
     message = " ".join(again.stderr.split())
     assert "keeps the state before the last update only" in message
     assert "git revert -m 1 COMMIT" in message
+
+
+def test_undo_after_an_update_that_changed_nothing_asks_before_taking_back_the_earlier_one(
+    project: Path,
+) -> None:
+    add(project, "product", ["name:str"])
+    assert update_project(UpdateOptions(project=project)).up_to_date
+    before = everything(project)
+
+    refused = runner.invoke(app, ["update", "--undo", str(project)])
+
+    assert refused.exit_code == 2
+    output = " ".join(refused.output.split())
+    assert "Undoing: Add the product resource" in output
+    assert "The last update changed nothing; this undoes the update before it." in output
+    assert "undoes an earlier update" in " ".join(refused.stderr.split())
+    assert everything(project) == before
+    assert runner.invoke(app, ["update", "--undo", "--yes", str(project)]).exit_code == 0

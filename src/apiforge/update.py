@@ -180,6 +180,8 @@ class UndoResult:
     what: str = ""
     """What is (or was) undone: the update's commit message, e.g. "Add the product
     resource (apiforge add resource)"."""
+    earlier: bool = False
+    """The last update changed nothing, so this undo takes back the one before it."""
     removed_migrations: tuple[str, ...] = ()
     """Migration files the undo takes away, relative to the project."""
     downgrade_to: str | None = None
@@ -485,6 +487,9 @@ def _apply(
         result.findings.notes.append(note)
     if new_tip == tip and git.ok("merge-base", "--is-ancestor", tip, head):
         result.up_to_date = True
+        if not preview and git.ok("rev-parse", "--quiet", "--verify", git.refs.pre_head):
+            # An undo now would take back an earlier update: it asks first.
+            git.run("update-ref", _no_op_ref(git), head)
         return result
     _check_in_the_way(git, shown_root, tip, new_tip, head)
     try:
@@ -612,14 +617,20 @@ def _commit_render(git: ProjectGit, rendered: Path, parent: str | None, message:
     return git.run(*git.identity_args(), *args).strip()
 
 
+def _no_op_ref(git: ProjectGit) -> str:
+    """Where the commit of the last update that changed nothing is kept."""
+    return git.refs.post_head.replace("/post-update", "/no-op-update", 1)
+
+
 def _record_undo(git: ProjectGit, head: str, tip: str) -> None:
+    git.run("update-ref", "-d", _no_op_ref(git))
     git.run("update-ref", git.refs.pre_head, head)
     git.run("update-ref", git.refs.pre_template, tip)
     git.run("update-ref", "-d", git.refs.post_head)
 
 
 def _forget_undo(git: ProjectGit) -> None:
-    for ref in (git.refs.pre_head, git.refs.pre_template, git.refs.post_head):
+    for ref in (git.refs.pre_head, git.refs.pre_template, git.refs.post_head, _no_op_ref(git)):
         git.run("update-ref", "-d", ref)
     _merge_paths_file(git).unlink(missing_ok=True)
 
@@ -991,7 +1002,9 @@ def _undo_result(git: ProjectGit, pre_head: str, head: str, merging: bool) -> Un
                 tar.extractall(tmp, filter="data")
             heads = read_migrations(Path(tmp) / git.prefix).heads
         downgrade_to = heads[0] if len(heads) == 1 else None
-    return UndoResult(git.project_root, pre_head, what, removed, downgrade_to)
+    no_op = _no_op_ref(git)
+    earlier = git.ok("rev-parse", "--quiet", "--verify", no_op) and _rev(git, no_op) == head
+    return UndoResult(git.project_root, pre_head, what, earlier, removed, downgrade_to)
 
 
 def _tree_files(git: ProjectGit, commit: str, folder: str) -> list[str]:

@@ -161,7 +161,8 @@ def _print_files(result: UpdateResult) -> None:
 
 
 def _undo(project: Path, *, yes: bool) -> None:
-    """Say what the undo takes away, ask when it takes migrations away, then undo."""
+    """Say what the undo takes away; ask when it takes migrations away or an update
+    older than the last one (which changed nothing); then undo."""
     import sys
 
     from rich.markup import escape
@@ -171,6 +172,11 @@ def _undo(project: Path, *, yes: bool) -> None:
 
     plan = plan_undo(project)
     out().print(f"Undoing: {escape(plan.what)}", soft_wrap=True)
+    if plan.earlier:
+        out().print(
+            "[warning]The last update changed nothing;[/] this undoes the update before it.",
+            soft_wrap=True,
+        )
     if plan.removed_migrations:
         files = ", ".join(plan.removed_migrations)
         target = plan.downgrade_to or "the revision before them"
@@ -179,14 +185,18 @@ def _undo(project: Path, *, yes: bool) -> None:
             f"ran them must first go back: `uv run alembic downgrade {target}`.",
             soft_wrap=True,
         )
-        if not yes:
-            if not (sys.stdin.isatty() and sys.stdout.isatty()):
-                raise UsageError(
-                    "The undo takes away migrations; downgrade the databases that ran them, "
-                    "then run `apiforge update --undo --yes`."
-                )
-            if not typer.confirm("Undo now?", default=False):
-                raise UsageError("Nothing was undone.")
+    if (plan.earlier or plan.removed_migrations) and not yes:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            why = [
+                *(["undoes an earlier update"] if plan.earlier else []),
+                *(["takes away migrations"] if plan.removed_migrations else []),
+            ]
+            raise UsageError(
+                f"The undo {' and '.join(why)}; check it is what you want (and downgrade the "
+                "databases that ran its migrations), then run `apiforge update --undo --yes`."
+            )
+        if not typer.confirm("Undo now?", default=False):
+            raise UsageError("Nothing was undone.")
     undone = undo_update(project)
     out().print(
         f"[success]Restored[/] [path]{undone.project}[/] to commit {undone.head[:12]}, "
