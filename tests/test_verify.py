@@ -389,3 +389,66 @@ def test_from_an_unknown_ref_or_without_history_exits_2(fake_template: MakeTempl
     code, output = _verify("--template", str(template), "--from", "nope")
     assert code == 2
     assert "nope is not a commit or tag" in " ".join(output.split())
+
+
+def _listed(*args: str) -> list[str]:
+    result = runner.invoke(app, ["verify", "--list", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return [item["id"] for item in json.loads(result.output)["combinations"]]
+
+
+@pytest.mark.parametrize("shards", [1, 2, 3, 4, 5])
+def test_shards_together_run_exactly_the_whole_matrix(
+    fake_template: MakeTemplate, shards: int
+) -> None:
+    template = str(fake_template())
+    whole = _listed("--template", template, "--matrix", "full")
+    parts = [
+        _listed("--template", template, "--matrix", "full", "--shard", f"{k}/{shards}")
+        for k in range(1, shards + 1)
+    ]
+    assert sorted(id_ for part in parts for id_ in part) == sorted(whole)
+    assert sum(len(part) for part in parts) == len(whole) == 4
+    # The same shard lists the same combinations every time.
+    assert _listed("--template", template, "--matrix", "full", "--shard", f"1/{shards}") == parts[0]
+
+
+def test_a_shard_runs_only_its_combinations(fake_template: MakeTemplate) -> None:
+    code, output = _verify("--template", str(fake_template()), "--matrix", "full", "--shard", "1/2")
+    assert code == 0, output
+    assert "2 combinations" in output
+
+
+@pytest.mark.parametrize("shard", ["0/2", "3/2", "a/b", "2"])
+def test_a_bad_shard_is_a_usage_error(fake_template: MakeTemplate, shard: str) -> None:
+    code, output = _verify("--template", str(fake_template()), "--shard", shard)
+    assert code == 2
+    assert "--shard takes K/N" in " ".join(output.split())
+
+
+def test_strict_fails_a_combination_that_cannot_run_here(
+    fake_template: MakeTemplate, tmp_path: Path
+) -> None:
+    copier_yml = SMALL_COPIER_YML.replace(
+        "database:", "python_version:\n  type: str\n  default: '2.1'\ndatabase:"
+    )
+    template = str(fake_template(copier_yml=copier_yml))
+    lenient, output = _verify("--template", template)
+    assert lenient == 0, output
+    report = tmp_path / "verify.xml"
+    strict, output = _verify("--template", template, "--strict", "--report", str(report))
+    assert strict == 1, output
+    assert "Python 2.1 is not installed (--strict)" in " ".join(output.split())
+    root = ElementTree.fromstring(report.read_text())
+    assert root.get("failures") == "1"
+
+
+def test_ref_verifies_the_template_at_a_tag(fake_template: MakeTemplate) -> None:
+    template = fake_template()
+    subprocess.run(["git", "init", "-q"], cwd=template, check=True)
+    _commit_all(template, "good", tag="v1")
+    (template / "template" / "app.py.jinja").write_text("def broken(:\n")
+    _commit_all(template, "broken")
+    assert _verify("--template", str(template))[0] == 1
+    code, output = _verify("--template", str(template), "--ref", "v1")
+    assert code == 0, output

@@ -79,7 +79,12 @@ def junit_xml(result: VerifyResult) -> str:
                 time=f"{step.seconds:.3f}" if step else "0",
             )
             counts["tests"] += 1
-            if status == "failed" and step is not None:
+            if outcome.status is Status.FAILED and not outcome.steps and name == result.steps[0]:
+                # It could not run here and --strict made that a failure.
+                counts["failures"] += 1
+                reason = _xml_text(outcome.reason)
+                ElementTree.SubElement(case, "failure", message=reason, type="strict").text = reason
+            elif status == "failed" and step is not None:
                 counts["failures"] += 1
                 failure = ElementTree.SubElement(
                     case, "failure", message=_xml_text(tail(step.output, 5)), type=name

@@ -525,25 +525,33 @@ class Template:
     @classmethod
     @contextmanager
     def open(
-        cls, location: str | None = None, *, from_ref: str | None = None
+        cls, location: str | None = None, *, from_ref: str | None = None, ref: str | None = None
     ) -> Iterator[Template]:
         """The template at *location* (a folder, a git URL, or None for apiforge's own) in a
         local folder that copier renders as it is, for as long as the context lasts.
 
         A git URL is cloned once; a folder under git is staged (see
         :func:`staged_template`), so that copier renders it as it is on disk rather
-        than cloning it again for every render. With *from_ref*, ``previous`` is the
-        template as it was at that commit or tag of its repository.
+        than cloning it again for every render. With *ref*, the template is the one at
+        that commit or tag of its repository; with *from_ref*, ``previous`` is.
         """
         with ExitStack() as stack:
+            repository = None
+            if from_ref is not None or ref is not None:
+                repository = stack.enter_context(_repository(location))
+
+            def exported(at: str) -> Path:
+                assert repository is not None
+                folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="apiforge-ref-"))
+                return export_template(repository, at, Path(folder))
+
             previous = None
             if from_ref is not None:
-                repository = stack.enter_context(_repository(location))
-                exported = Path(
-                    stack.enter_context(tempfile.TemporaryDirectory(prefix="apiforge-from-"))
-                )
-                export_template(repository, from_ref, exported)
-                previous = cls.load(exported, name=f"{location or 'apiforge'}@{from_ref}")
+                previous = cls.load(exported(from_ref), name=f"{location or 'apiforge'}@{from_ref}")
+            if ref is not None:
+                template = cls.load(exported(ref), name=f"{location or 'apiforge'}@{ref}")
+                yield replace(template, previous=previous)
+                return
             if location is None:
                 folder = stack.enter_context(staged_template(bundled_template_dir()))
             else:

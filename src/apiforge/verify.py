@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from threading import Lock
@@ -49,7 +49,10 @@ __all__ = [
     "StepFinished",
     "VerifyOptions",
     "VerifyResult",
+    "parse_shard",
+    "plan",
     "run_matrix",
+    "shard_of",
     "verify",
     "verify_combination",
 ]
@@ -139,6 +142,12 @@ class VerifyOptions:
     """A commit or tag of the template's git repository: each combination is generated
     with that earlier version, given a resource, and updated to the template before its
     gates run."""
+    ref: str | None = None
+    """Verify the template as it is at this commit or tag of its repository."""
+    shard: tuple[int, int] | None = None
+    """``(k, n)``: run the k-th of n shares of the matrix (see :func:`shard_of`)."""
+    strict: bool = False
+    """A combination that cannot run here (its Python or PostgreSQL is missing) fails."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +183,7 @@ def verify_combination(
     on_event: OnEvent | None = None,
     cancellation: Cancellation | None = None,
     previous: Installed | None = None,
+    strict: bool = False,
 ) -> CombinationResult:
     """Render *combination* below *workdir* and run its gates.
 
@@ -186,6 +196,8 @@ def verify_combination(
     chosen = gates_module.GATES if gates is None else gates
 
     def finish(result: CombinationResult) -> CombinationResult:
+        if strict:
+            result = _strict(result)
         emit(CombinationFinished(result))
         return result
 
@@ -344,6 +356,7 @@ def run_matrix(
     jobs: int = 1,
     on_event: OnEvent | None = None,
     previous: Installed | None = None,
+    strict: bool = False,
 ) -> list[CombinationResult]:
     """Verify every combination of *matrix*, *jobs* at a time, in temporary folders.
 
@@ -369,6 +382,7 @@ def run_matrix(
                 on_event=on_event,
                 cancellation=cancellation,
                 previous=previous,
+                strict=strict,
             ): combination
             for combination in matrix.combinations
         }
@@ -387,6 +401,39 @@ def run_matrix(
     return [results[combination.index] for combination in matrix.combinations]
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/4"`` as ``(2, 4)``; anything else is a usage error."""
+    k, sep, n = text.partition("/")
+    try:
+        shard = (int(k), int(n))
+    except ValueError:
+        shard = (0, 0)
+    if not sep or not 1 <= shard[0] <= shard[1]:
+        raise UsageError(f"--shard takes K/N with 1 <= K <= N, e.g. 1/3; got {text!r}.")
+    return shard
+
+
+def shard_of(matrix: Matrix, shard: tuple[int, int] | None) -> Matrix:
+    """The k-th of n shares of *matrix*: every n-th combination from the k-th, in matrix
+    order, so that the n shards together hold each combination exactly once, on any
+    machine. Ids (``c01``...) stay those of the whole matrix."""
+    if shard is None:
+        return matrix
+    k, n = shard
+    chosen = tuple(item for item in matrix.combinations if (item.index - 1) % n == k - 1)
+    return replace(matrix, combinations=chosen)
+
+
+def plan(options: VerifyOptions) -> Matrix:
+    """The combinations `verify` would run with *options* (its shard only); runs nothing."""
+    with Template.open(options.template, from_ref=options.from_ref, ref=options.ref) as template:
+        pinned = template.check_answers(options.data)
+        matrix = build_matrix(
+            template.questions, options.matrix, data=pinned, env=template.environment()
+        )
+    return shard_of(matrix, options.shard)
+
+
 def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyResult:
     """Build the matrix of a template and verify every combination.
 
@@ -397,7 +444,9 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
     chosen = tuple(gates_module.GATES if options.gates is None else options.gates)
     started = time.perf_counter()
     with ExitStack() as stack:
-        template = stack.enter_context(Template.open(options.template, from_ref=options.from_ref))
+        template = stack.enter_context(
+            Template.open(options.template, from_ref=options.from_ref, ref=options.ref)
+        )
         pinned = template.check_answers(options.data)
         matrix = build_matrix(
             template.questions, options.matrix, data=pinned, env=template.environment()
@@ -405,6 +454,7 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
         if not matrix.valid:
             reason = matrix.invalid[0].invalid if matrix.invalid else "no combination"
             raise UsageError(f"The template accepts none of these combinations ({reason}).")
+        matrix = shard_of(matrix, options.shard)
         check_tools(chosen)
         previous = None  # with --from: renders as 0.0.0, then updates to the template as 0.0.1
         if template.previous is not None:
@@ -423,6 +473,7 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
             jobs=options.jobs,
             on_event=emit,
             previous=previous,
+            strict=options.strict,
         )
     return VerifyResult(
         template=template.name,
@@ -432,3 +483,10 @@ def verify(options: VerifyOptions, on_event: OnEvent | None = None) -> VerifyRes
         seconds=time.perf_counter() - started,
         kept=workdir if options.keep else None,
     )
+
+
+def _strict(result: CombinationResult) -> CombinationResult:
+    """Under ``--strict`` a combination that could not run here fails."""
+    if result.status is not Status.SKIPPED:
+        return result
+    return replace(result, status=Status.FAILED, reason=f"{result.reason} (--strict)")

@@ -13,6 +13,7 @@ from apiforge.cli.console import out, wide_out
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from apiforge.matrix import Matrix
     from apiforge.verify import CombinationResult, Event, VerifyResult
 
 __all__ = ["verify"]
@@ -61,6 +62,36 @@ def verify(
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the generated projects and print where.")
     ] = False,
+    ref: Annotated[
+        str | None,
+        typer.Option(
+            "--ref",
+            metavar="REF",
+            help="Verify the template at this commit or tag of its repository.",
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/N",
+            help="Run the K-th of N shares of the matrix (for a CI job matrix).",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail a combination that cannot run here (Python or PostgreSQL missing).",
+        ),
+    ] = False,
+    list_only: Annotated[
+        bool,
+        typer.Option(
+            "--list", help="List the combinations (of the shard) with their ids; run nothing."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --list: print JSON.")] = False,
     from_ref: Annotated[
         str | None,
         typer.Option(
@@ -78,8 +109,9 @@ def verify(
     combinations get a throwaway server. Exits 0 when none failed, 1 when one did.
     """
     from apiforge.answers import parse_data
+    from apiforge.errors import UsageError
     from apiforge.report import write_report
-    from apiforge.verify import VerifyOptions
+    from apiforge.verify import VerifyOptions, parse_shard, plan
     from apiforge.verify import verify as run_verify
 
     options = VerifyOptions(
@@ -89,7 +121,15 @@ def verify(
         jobs=jobs,
         keep=keep,
         from_ref=from_ref,
+        ref=ref,
+        shard=parse_shard(shard) if shard is not None else None,
+        strict=strict,
     )
+    if as_json and not list_only:
+        raise UsageError("--json goes with --list (reports: --report FILE.json).")
+    if list_only:
+        _print_list(plan(options), options.shard, as_json=as_json)
+        return
     view = _Progress()
     try:
         result = run_verify(options, on_event=view.handle)
@@ -271,6 +311,34 @@ def _line(result: CombinationResult) -> str:
     return f"[warning]{_NOT_RUN}[/] {name}: {status}, {escape(result.reason)}"
 
 
+def _print_list(matrix: Matrix, shard: tuple[int, int] | None, *, as_json: bool) -> None:
+    """The combinations, one a line, or as JSON with stable ids for a CI job matrix."""
+    from apiforge.matrix import format_value
+
+    if as_json:
+        import json
+
+        listing = {
+            "matrix": matrix.kind,
+            "shard": list(shard) if shard is not None else None,
+            "combinations": [
+                {
+                    "id": item.id,
+                    "label": item.label,
+                    "answers": dict(item.answers),
+                    "data": {key: format_value(value) for key, value in item.data.items()},
+                    "invalid": item.invalid,
+                }
+                for item in matrix.combinations
+            ],
+        }
+        typer.echo(json.dumps(listing, indent=2))
+        return
+    for item in matrix.combinations:
+        note = f"  (invalid: {item.invalid})" if item.invalid else ""
+        out().print(f"{item.id}  {item.label}{note}", markup=False, soft_wrap=True)
+
+
 def _print_failures(result: VerifyResult) -> None:
     """Each failed step's output; output seen before is referred to, not repeated."""
     import re
@@ -284,6 +352,10 @@ def _print_failures(result: VerifyResult) -> None:
     for outcome in result.results:
         failed = outcome.failed_step
         if failed is None:
+            if outcome.status.value == "failed" and outcome.reason:
+                label = escape(outcome.combination.label)
+                reason = escape(outcome.reason)
+                out().print(f"\n[error]✗ {outcome.combination.index} {label}:[/] {reason}")
             continue
         combination = outcome.combination
         text = tail(failed.output, _FAILURE_LINES) or "(no output)"
