@@ -16,6 +16,7 @@ from typing import Any
 
 import apiforge
 from apiforge.pgserver import find_pg_bin
+from apiforge.tools import find_uv
 from bench.commands import BenchError, run
 from bench.console import errors, progress
 
@@ -75,7 +76,7 @@ def machine() -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "apiforge": apiforge.__version__,
         "commit": first_line(["git", "-C", str(REPO), "describe", "--always", "--dirty"]),
-        "uv": first_line(["uv", "--version"]),
+        "uv": first_line([find_uv(), "--version"]),
         "wrk": first_line(["wrk", "--version"]) if shutil.which("wrk") else None,
         "postgresql": None,
         "load_average": os.getloadavg()[0],

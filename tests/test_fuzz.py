@@ -27,6 +27,7 @@ from apiforge.gates import GATES, project_env, run_gates
 from apiforge.new import NewOptions, create_project
 from apiforge.processes import free_port, stop
 from apiforge.report import tail
+from apiforge.tools import find_uv
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ USER_EMAIL = "fuzz-user@example.com"
 PASSWORD = "fuzz-password-1"
 STARTUP_SECONDS = 60
 RUN_SECONDS = 300
-_UV_RUN = ("uv", "run", "--no-sync")
+_UV_RUN = (find_uv(), "run", "--no-sync")
 
 
 @dataclass

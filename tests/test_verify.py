@@ -452,3 +452,31 @@ def test_ref_verifies_the_template_at_a_tag(fake_template: MakeTemplate) -> None
     assert _verify("--template", str(template))[0] == 1
     code, output = _verify("--template", str(template), "--ref", "v1")
     assert code == 0, output
+
+
+def test_gates_run_the_real_uv_not_a_shim_that_fails_in_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under pyenv, `uv` on PATH can be a shim that fails where `.python-version` names
+    another Python; the gates run uv by its real path."""
+    from apiforge.gates import run_gates
+    from apiforge.tools import find_uv
+
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "uv"
+    shim.write_text("#!/bin/sh\necho 'pyenv: uv: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".python-version").write_text("3.12\n")
+    find_uv.cache_clear()
+    try:
+        results = run_gates(
+            project, env=dict(os.environ), gates=(Gate("uv", (("uv", "--version"),)),)
+        )
+    finally:
+        find_uv.cache_clear()
+    assert results[0].ok, results[0].output
+    assert results[0].output.startswith("$ uv --version\nuv ")

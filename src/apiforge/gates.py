@@ -226,9 +226,9 @@ def run_gates(
         shown = ""
         for command in gate.commands:
             shown = " ".join(command)
-            # uv by its real path: a pyenv shim named uv fails under another .python-version.
-            program = find_uv() if command[0] == "uv" else command[0]
-            returncode, output = runner.run((program, *command[1:]), cwd=project, env=env)
+            # uv runs by its real path (apiforge.processes): a pyenv shim named uv fails
+            # under another .python-version.
+            returncode, output = runner.run(command, cwd=project, env=env)
             outputs.append(f"$ {shown}\n{output}")
             if returncode != 0:
                 ok = False

@@ -30,8 +30,13 @@ def start(
 ) -> subprocess.Popen[str]:
     """Start *command* in its own process group, with no input and text output.
 
-    Raises :class:`OSError` when the program cannot be started.
+    ``uv`` is started by its real path (see :func:`apiforge.tools.find_uv`). Raises
+    :class:`OSError` when the program cannot be started.
     """
+    if command and command[0] == "uv":
+        from apiforge.tools import find_uv
+
+        command = [find_uv(), *command[1:]]
     return subprocess.Popen(
         command,
         cwd=cwd,

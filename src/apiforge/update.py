@@ -489,7 +489,7 @@ def _apply(
         result.up_to_date = True
         if not preview and git.ok("rev-parse", "--quiet", "--verify", git.refs.pre_head):
             # An undo now would take back an earlier update: it asks first.
-            git.run("update-ref", _no_op_ref(git), head)
+            _no_op_file(git).write_text(head, "utf-8")
         return result
     _check_in_the_way(git, shown_root, tip, new_tip, head)
     try:
@@ -617,21 +617,26 @@ def _commit_render(git: ProjectGit, rendered: Path, parent: str | None, message:
     return git.run(*git.identity_args(), *args).strip()
 
 
-def _no_op_ref(git: ProjectGit) -> str:
-    """Where the commit of the last update that changed nothing is kept."""
-    return git.refs.post_head.replace("/post-update", "/no-op-update", 1)
+def _no_op_file(git: ProjectGit) -> Path:
+    """Where the commit of the last update that changed nothing is noted (in .git, like
+    MERGE_HEAD: no ref, no file of the project changes)."""
+    name = "apiforge-no-op-update" + (
+        f"@{git.prefix.strip('/').replace('/', '%')}" if git.prefix else ""
+    )
+    return Path(git.run("rev-parse", "--absolute-git-dir").strip()) / name
 
 
 def _record_undo(git: ProjectGit, head: str, tip: str) -> None:
-    git.run("update-ref", "-d", _no_op_ref(git))
+    _no_op_file(git).unlink(missing_ok=True)
     git.run("update-ref", git.refs.pre_head, head)
     git.run("update-ref", git.refs.pre_template, tip)
     git.run("update-ref", "-d", git.refs.post_head)
 
 
 def _forget_undo(git: ProjectGit) -> None:
-    for ref in (git.refs.pre_head, git.refs.pre_template, git.refs.post_head, _no_op_ref(git)):
+    for ref in (git.refs.pre_head, git.refs.pre_template, git.refs.post_head):
         git.run("update-ref", "-d", ref)
+    _no_op_file(git).unlink(missing_ok=True)
     _merge_paths_file(git).unlink(missing_ok=True)
 
 
@@ -1002,8 +1007,8 @@ def _undo_result(git: ProjectGit, pre_head: str, head: str, merging: bool) -> Un
                 tar.extractall(tmp, filter="data")
             heads = read_migrations(Path(tmp) / git.prefix).heads
         downgrade_to = heads[0] if len(heads) == 1 else None
-    no_op = _no_op_ref(git)
-    earlier = git.ok("rev-parse", "--quiet", "--verify", no_op) and _rev(git, no_op) == head
+    no_op = _no_op_file(git)
+    earlier = no_op.is_file() and no_op.read_text("utf-8").strip() == head
     return UndoResult(git.project_root, pre_head, what, earlier, removed, downgrade_to)
 
 
