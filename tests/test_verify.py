@@ -480,3 +480,22 @@ def test_gates_run_the_real_uv_not_a_shim_that_fails_in_the_project(
         find_uv.cache_clear()
     assert results[0].ok, results[0].output
     assert results[0].output.startswith("$ uv --version\nuv ")
+
+
+def test_a_markdown_summary_goes_to_a_md_report_and_to_githubs_step_summary(
+    fake_template: MakeTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "step-summary.md"
+    summary.write_text("Earlier steps.\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    report = tmp_path / "verify.md"
+    code, output = _verify(
+        "--template", str(fake_template()), "--matrix", "full", "--report", str(report)
+    )
+    assert code == 0, output
+    text = report.read_text()
+    assert text.startswith("### apiforge verify: ")
+    assert "| id | combination | render | tests | lint |" in text
+    assert "| c01 | flavour=plain ci=github | ✓" in text
+    assert "(invalid: ci: GitLab runners cannot take the heat.)" in text
+    assert summary.read_text() == "Earlier steps.\n" + text

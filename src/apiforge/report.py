@@ -19,7 +19,7 @@ from apiforge.gates import GateResult
 from apiforge.matrix import format_value
 from apiforge.verify import CombinationResult, Status, VerifyResult
 
-__all__ = ["json_report", "junit_xml", "tail", "write_report"]
+__all__ = ["json_report", "junit_xml", "markdown_summary", "tail", "write_report"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -149,11 +149,47 @@ def json_report(result: VerifyResult) -> str:
     return json.dumps(_json_data(result), indent=2, default=str) + "\n"
 
 
-def write_report(result: VerifyResult, path: Path) -> None:
-    """Write JUnit XML when *path* ends in `.xml`, JSON otherwise."""
-    text = junit_xml(result) if path.suffix.lower() == ".xml" else json_report(result)
+_MARKS = {"passed": "✓", "failed": "✗", "skipped": "\N{EN DASH}"}
+
+
+def markdown_summary(result: VerifyResult) -> str:
+    """The result as a Markdown table: one row per combination, each step's mark and
+    time; for a CI's job summary (``$GITHUB_STEP_SUMMARY``) or a pull request."""
+    counts = ", ".join(f"{result.count(status)} {status.value}" for status in Status)
+    lines = [
+        f"### apiforge verify: {result.template}",
+        "",
+        f"{result.matrix.kind} matrix, {len(result.results)} combinations: {counts}, "
+        f"in {result.seconds:.0f} s.",
+        "",
+        "| id | combination | " + " | ".join(result.steps) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in result.steps) + " |",
+    ]
+    for outcome in result.results:
+        cells = []
+        for name in result.steps:
+            status, step = _step_status(outcome, name)
+            cells.append(f"{_MARKS[status]} {step.seconds:.0f} s" if step else _MARKS[status])
+        label = outcome.combination.label.replace("|", "\\|")
+        if outcome.reason:
+            label += f" ({outcome.status.value}: {outcome.reason})".replace("|", "\\|")
+        lines.append(f"| {outcome.combination.id} | {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: VerifyResult, path: Path, *, append: bool = False) -> None:
+    """Write JUnit XML when *path* ends in `.xml`, Markdown for `.md`, JSON otherwise;
+    with *append*, add to the file (as to ``$GITHUB_STEP_SUMMARY``)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xml":
+        text = junit_xml(result)
+    elif suffix == ".md" or append:
+        text = markdown_summary(result)
+    else:
+        text = json_report(result)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        with path.open("a" if append else "w", encoding="utf-8") as file:
+            file.write(text)
     except OSError as exc:
         raise UserError(f"Cannot write the report {path}: {exc.strerror or exc}.") from exc

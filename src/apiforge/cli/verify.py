@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -57,7 +58,10 @@ def verify(
     ] = 1,
     report: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", help="Write a report: JUnit XML for *.xml, JSON otherwise."),
+        typer.Option(
+            metavar="FILE",
+            help="Write a report: JUnit XML for *.xml, Markdown for *.md, JSON otherwise.",
+        ),
     ] = None,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the generated projects and print where.")
@@ -137,6 +141,9 @@ def verify(
         view.stop()
     if report is not None:
         write_report(result, report)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        write_report(result, Path(step_summary), append=True)
 
     _print_failures(result)
     _print_summary(result)
