@@ -994,15 +994,22 @@ def _monorepo(tmp_path: Path) -> Path:
     return monorepo
 
 
-def test_a_service_in_a_monorepo_updates_keeps_the_rest_and_undoes(
-    tmp_path: Path, old: Installed, new: Installed
-) -> None:
+def _service(tmp_path: Path, installed: Installed) -> tuple[Path, Path]:
+    """A monorepo and a service of *installed* in its folder services/api, as
+    `apiforge new` makes it there."""
     from apiforge.update import start_in_repository
 
     monorepo = _monorepo(tmp_path)
     service = monorepo / "services" / "api"
-    render_installed(old, service, {"project_name": "api"})
+    render_installed(installed, service, {"project_name": "api"})
     start_in_repository(service, "Generate api")
+    return monorepo, service
+
+
+def test_a_service_in_a_monorepo_updates_keeps_the_rest_and_undoes(
+    tmp_path: Path, old: Installed, new: Installed
+) -> None:
+    monorepo, service = _service(tmp_path, old)
     assert git(monorepo, "status", "--porcelain") == ""
     assert "apiforge/template@services/api" in git(monorepo, "branch", "--list")
     _team_edits(service, overlapping=False)
@@ -1030,12 +1037,7 @@ def test_a_service_in_a_monorepo_updates_keeps_the_rest_and_undoes(
 def test_a_failed_update_in_a_monorepo_keeps_work_outside_the_service(
     tmp_path: Path, old: Installed, new: Installed, at: str
 ) -> None:
-    from apiforge.update import start_in_repository
-
-    monorepo = _monorepo(tmp_path)
-    service = monorepo / "services" / "api"
-    render_installed(old, service, {"project_name": "api"})
-    start_in_repository(service, "Generate api")
+    monorepo, service = _service(tmp_path, old)
     (service / "notes.txt").write_text("untracked, kept\n")
     (monorepo / "web" / "app.js").write_text("console.log('work in progress')\n")
     before = git(monorepo, "rev-parse", "HEAD"), git(monorepo, "for-each-ref")
