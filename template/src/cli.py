@@ -1,6 +1,9 @@
-"""Management commands: `python -m src.cli create-superuser EMAIL`.
+"""Management commands.
 
-The password is read from SUPERUSER_PASSWORD when set, otherwise asked for twice.
+- `python -m src.cli create-superuser EMAIL`: the password is read from SUPERUSER_PASSWORD
+  when set, otherwise asked for twice.
+- `python -m src.cli purge-tokens`: delete expired refresh tokens and ended rate-limit
+  windows; run it periodically (a daily cron job or scheduled task).
 """
 
 import argparse
@@ -9,10 +12,12 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from pydantic import TypeAdapter, ValidationError
 
-from src.db.session import SessionLocal, engine
+from src.db.repositories import RateLimitRepository, RefreshTokenRepository
+from src.db.session import SessionLocal, engine, transaction
 from src.schemas.user import Email, Password
 from src.services.user import create_first_superuser
 
@@ -34,12 +39,36 @@ async def _create_superuser(email: str, password: str) -> bool:
         await engine.dispose()
 
 
+async def purge_tokens(now: datetime | None = None) -> tuple[int, int]:
+    """Delete expired refresh tokens and ended rate-limit windows; return both counts."""
+    now = now or datetime.now(UTC)
+    async with transaction() as session:
+        tokens = await RefreshTokenRepository(session).purge_expired(now=now)
+        counters = await RateLimitRepository(session).purge(now=now)
+    return tokens, counters
+
+
+async def _purge_tokens() -> tuple[int, int]:
+    try:
+        return await purge_tokens()
+    finally:
+        await engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m src.cli")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-superuser", help="create a superuser account")
     create.add_argument("email")
+    commands.add_parser(
+        "purge-tokens", help="delete expired refresh tokens and ended rate-limit windows"
+    )
     args = parser.parse_args(argv)
+
+    if args.command == "purge-tokens":
+        tokens, counters = asyncio.run(_purge_tokens())
+        print(f"deleted {tokens} expired refresh tokens and {counters} rate-limit counters")
+        return 0
 
     try:
         email = TypeAdapter(Email).validate_python(args.email)

@@ -3,6 +3,7 @@
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from tests.database import prepare_test_database, resolve_test_database_url
 
@@ -24,17 +25,19 @@ os.environ.update(
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from src.api.deps import get_db
+from src.api.deps import Transactions, get_transactions
 from src.core.config import get_settings
 from src.core.security import create_access_token
 from src.db.engine import build_engine
 from src.db.models import User
 from src.main import app
 from src.schemas.user import UserCreate
+from src.services.account import AccountService
 from src.services.user import UserService
 
 PASSWORD = "correct horse battery staple"
@@ -71,8 +74,11 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-async def client(session: AsyncSession) -> AsyncIterator[AsyncClient]:
-    async def get_test_db() -> AsyncIterator[AsyncSession]:
+def transactions(session: AsyncSession) -> Transactions:
+    """Units of work inside the test's transaction: each commit releases a savepoint."""
+
+    @asynccontextmanager
+    async def test_transaction() -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await session.commit()
@@ -80,16 +86,33 @@ async def client(session: AsyncSession) -> AsyncIterator[AsyncClient]:
             await session.rollback()
             raise
 
-    app.dependency_overrides[get_db] = get_test_db
-    transport = ASGITransport(app=app)
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    return test_transaction
+
+
+def serve(app: FastAPI, transactions: Transactions) -> AsyncClient:
+    """A client for `app`, whose requests run inside the test's transaction."""
+    app.dependency_overrides[get_transactions] = lambda: transactions
+    return AsyncClient(transport=ASGITransport(app=app), base_url="http://test")
+
+
+@pytest.fixture
+async def client(transactions: Transactions) -> AsyncIterator[AsyncClient]:
+    async with serve(app, transactions) as client:
         yield client
     app.dependency_overrides.clear()
 
 
+def account_service(transactions: Transactions, client: str = "192.0.2.1") -> AccountService:
+    return AccountService(transactions, get_settings(), client=client)
+
+
 async def _create_user(session: AsyncSession, email: str, *, is_superuser: bool = False) -> User:
     data = UserCreate(email=email, password=PASSWORD, full_name="Test User")
-    return await UserService(session).register(data, is_superuser=is_superuser)
+    user = await UserService(session).register(data, is_superuser=is_superuser)
+    # Committed like real data (a savepoint released), so a request that fails and rolls
+    # back its own work leaves the user in place.
+    await session.commit()
+    return user
 
 
 @pytest.fixture

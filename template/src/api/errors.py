@@ -43,7 +43,9 @@ def error_response(
 
 
 async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
-    return error_response(request, exc.status_code, exc.code, exc.detail, headers=exc.headers)
+    return error_response(
+        request, exc.status_code, exc.code, exc.detail, headers=exc.response_headers()
+    )
 
 
 async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:

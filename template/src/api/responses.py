@@ -17,6 +17,7 @@ DESCRIPTIONS = {
     404: "Not found",
     409: "Conflicts with existing data",
     422: "Invalid request",
+    429: "Too many attempts; wait for the number of seconds in Retry-After",
     503: "Database unavailable",
 }
 
@@ -24,6 +25,14 @@ _WWW_AUTHENTICATE = {
     "WWW-Authenticate": {
         "description": "The authentication scheme to use",
         "schema": {"type": "string"},
+    }
+}
+
+
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer"},
     }
 }
 
@@ -37,5 +46,7 @@ def error_responses(*status_codes: int) -> Responses:
         }
         if status_code == 401:
             response["headers"] = _WWW_AUTHENTICATE
+        if status_code == 429:
+            response["headers"] = _RETRY_AFTER
         responses[status_code] = response
     return responses

@@ -15,6 +15,10 @@ class AppError(Exception):
         self.detail = message or self.message
         super().__init__(self.detail)
 
+    def response_headers(self) -> dict[str, str] | None:
+        """Headers the error response carries."""
+        return self.headers
+
 
 class NotFoundError(AppError):
     status_code = 404
@@ -45,3 +49,18 @@ class ServiceUnavailableError(AppError):
     status_code = 503
     code = "service_unavailable"
     message = "The service is temporarily unavailable."
+
+
+class TooManyRequestsError(AppError):
+    """A rate limit was reached; the client may try again after `retry_after` seconds."""
+
+    status_code = 429
+    code = "too_many_requests"
+    message = "Too many attempts; try again later."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -2,11 +2,14 @@
 
 import asyncio
 import hashlib
+import os
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 import jwt
 from pwdlib import PasswordHash
@@ -17,6 +20,8 @@ from src.core.config import get_settings
 # Pinned: decoding never trusts the algorithm named in the token header.
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
+
+T = TypeVar("T")
 
 
 @lru_cache
@@ -36,9 +41,31 @@ def _dummy_hash() -> str:
     return _password_hash().hash(secrets.token_urlsafe(16))
 
 
-# Argon2 is CPU-bound by design; hashing runs in a worker thread to keep the event loop free.
+def hash_concurrency(cpus: int | None = None) -> int:
+    """How many password hashes may run at once: PASSWORD_HASH_CONCURRENCY when set,
+    otherwise one fewer than the CPUs (at least one)."""
+    configured = get_settings().password_hash_concurrency
+    if configured is not None:
+        return configured
+    return max(1, (cpus if cpus is not None else os.cpu_count() or 1) - 1)
+
+
+@lru_cache
+def _hash_slots() -> asyncio.Semaphore:
+    return asyncio.Semaphore(hash_concurrency())
+
+
+async def _in_hash_slot(function: Callable[..., T], *args: str) -> T:
+    # Argon2 keeps a core busy for tens of milliseconds by design. It runs in a worker
+    # thread, so the event loop stays free, and only so many run at once, so a burst of
+    # logins queues here instead of taking every core from the requests being served.
+    # Callers hold no database connection while they wait or hash.
+    async with _hash_slots():
+        return await asyncio.to_thread(function, *args)
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_password_hash().hash, password)
+    return await _in_hash_slot(_password_hash().hash, password)
 
 
 async def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
@@ -48,9 +75,9 @@ async def verify_password(password: str, password_hash: str | None) -> tuple[boo
     always `(False, None)`.
     """
     if password_hash is None:
-        await asyncio.to_thread(_password_hash().verify, password, _dummy_hash())
+        await _in_hash_slot(_password_hash().verify, password, _dummy_hash())
         return False, None
-    return await asyncio.to_thread(_password_hash().verify_and_update, password, password_hash)
+    return await _in_hash_slot(_password_hash().verify_and_update, password, password_hash)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """The engine, the session factory and the gate in front of the connection pool."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.core.config import get_settings
 from src.db.engine import build_engine
@@ -14,5 +16,21 @@ SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
 # a connection handed back can go to a request that has just arrived rather than to one
 # that has waited longest, so under contention a few requests wait far longer than the
 # rest. Waiting on this semaphore instead is first come, first served, which keeps the
-# p99 latency close to the median under load. Used by `get_db` in src/api/deps.py.
+# p99 latency close to the median under load. Every session goes through `transaction`.
 checkout_gate = asyncio.Semaphore(get_settings().db_max_concurrency)
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[AsyncSession]:
+    """One unit of work: committed when the block succeeds, rolled back if it raises.
+
+    Holds a slot of the gate and, from its first query on, a pooled connection until the
+    block ends, so keep slow work that needs neither (password hashing) outside of it.
+    """
+    async with checkout_gate, SessionLocal() as session:
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise

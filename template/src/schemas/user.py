@@ -2,7 +2,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from src.db.models.user import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
 from src.schemas.common import NO_CONTROL_CHARACTERS
@@ -32,12 +41,14 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
-    """Fields to change; omitted fields stay as they are."""
+    """Profile fields to change; omitted fields stay as they are.
+
+    The email and the password change through their own endpoints, which need the
+    current password (`src.schemas.account`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Email | None = None
-    password: Password | None = None
     full_name: FullName | None = None
 
 
@@ -51,3 +62,14 @@ class UserRead(BaseModel):
     is_superuser: bool
     created_at: datetime
     updated_at: datetime
+
+
+_EMAIL = TypeAdapter(Email)
+
+
+def normalize_email(value: str) -> str | None:
+    """The email as registration stores it, or None when `value` is not a valid email."""
+    try:
+        return _EMAIL.validate_python(value)
+    except ValidationError:
+        return None

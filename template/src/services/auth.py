@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.audit import audit
 from src.core.config import get_settings
 from src.core.exceptions import UnauthorizedError
 from src.core.security import (
@@ -10,13 +11,10 @@ from src.core.security import (
     decode_access_token,
     hash_refresh_token,
     new_refresh_token,
-    verify_password,
 )
 from src.db.models import RefreshToken, User
 from src.db.repositories import RefreshTokenRepository, UserRepository
 from src.schemas.auth import TokenPair
-
-logger = logging.getLogger(__name__)
 
 BAD_CREDENTIALS = "Incorrect email or password."
 BAD_REFRESH_TOKEN = "Invalid or expired refresh token."  # noqa: S105 - a message
@@ -28,18 +26,7 @@ class AuthService:
         self.users = UserRepository(session)
         self.refresh_tokens = RefreshTokenRepository(session)
 
-    async def login(self, email: str, password: str) -> TokenPair:
-        user = await self.users.get_by_email(email)
-        # Unknown emails are checked against a dummy hash: same answer, similar timing.
-        valid, new_hash = await verify_password(password, user.hashed_password if user else None)
-        if user is None or not valid or not user.is_active:
-            raise UnauthorizedError(BAD_CREDENTIALS)
-        if new_hash is not None:  # the hashing parameters changed since this hash was made
-            user.hashed_password = new_hash
-            await self.users.save(user)
-        return await self._issue_tokens(user)
-
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(self, refresh_token: str, *, client: str = "unknown") -> TokenPair:
         """Swap a refresh token for a new pair. Each refresh token works once."""
         now = datetime.now(UTC)
         token_hash = hash_refresh_token(refresh_token)
@@ -52,16 +39,19 @@ class AuthService:
                 await self.refresh_tokens.revoke_all_for_user(stored.user_id, now=now)
                 await self.users.increment_token_version(stored.user_id)
                 await self.session.commit()
-                logger.warning(
-                    "refresh token reused; revoked all sessions of user %s", stored.user_id
+                audit(
+                    "refresh_token_reused",
+                    client=client,
+                    user_id=stored.user_id,
+                    level=logging.WARNING,
                 )
             raise UnauthorizedError(BAD_REFRESH_TOKEN)
         user = await self.users.get_by_id(user_id)
         if user is None or not user.is_active:
             raise UnauthorizedError(BAD_REFRESH_TOKEN)
-        return await self._issue_tokens(user)
+        return await self.issue_tokens(user)
 
-    async def logout(self, refresh_token: str) -> None:
+    async def logout(self, refresh_token: str, *, client: str = "unknown") -> None:
         """Revoke the refresh token and end every access token of its user.
 
         Access tokens cannot be told apart by device, so the user's other devices get a 401
@@ -72,6 +62,7 @@ class AuthService:
         )
         if user_id is not None:
             await self.users.increment_token_version(user_id)
+            audit("logout", client=client, user_id=user_id)
 
     async def user_from_access_token(self, token: str) -> User:
         claims = decode_access_token(token)
@@ -84,16 +75,25 @@ class AuthService:
             raise UnauthorizedError()
         return user
 
-    async def _issue_tokens(self, user: User) -> TokenPair:
+    async def issue_tokens(self, user: User) -> TokenPair:
+        """A new session: an access token and a refresh token for `user`.
+
+        Beyond MAX_SESSIONS_PER_USER active sessions, the oldest ones end.
+        """
+        settings = get_settings()
+        now = datetime.now(UTC)
         access_token, expires_in = create_access_token(user.id, user.token_version)
         refresh_token = new_refresh_token()
-        lifetime = timedelta(days=get_settings().refresh_token_expire_days)
+        lifetime = timedelta(days=settings.refresh_token_expire_days)
         await self.refresh_tokens.add(
             RefreshToken(
                 user_id=user.id,
                 token_hash=hash_refresh_token(refresh_token),
-                expires_at=datetime.now(UTC) + lifetime,
+                expires_at=now + lifetime,
             )
+        )
+        await self.refresh_tokens.revoke_all_but_newest(
+            user.id, keep=settings.max_sessions_per_user, now=now
         )
         return TokenPair(
             access_token=access_token, refresh_token=refresh_token, expires_in=expires_in

@@ -12,6 +12,9 @@ from src.db.repositories import RefreshTokenRepository, UserRepository
 from src.schemas.user import UserCreate, UserUpdate
 
 EMAIL_TAKEN = "A user with this email already exists."
+LAST_SUPERUSER = (
+    "This is the only active superuser; make another user a superuser before deleting it."
+)
 
 
 class UserService:
@@ -20,12 +23,25 @@ class UserService:
         self.refresh_tokens = RefreshTokenRepository(session)
 
     async def register(self, data: UserCreate, *, is_superuser: bool = False) -> User:
+        """Hash the password and create the user, all in this session.
+
+        Request handlers go through `AccountService.register`, which hashes outside of any
+        transaction; this is for the command line and for tests.
+        """
+        if await self.users.get_by_email(data.email) is not None:
+            raise ConflictError(EMAIL_TAKEN)
+        hashed_password = await hash_password(data.password)
+        return await self.create(data, hashed_password=hashed_password, is_superuser=is_superuser)
+
+    async def create(
+        self, data: UserCreate, *, hashed_password: str, is_superuser: bool = False
+    ) -> User:
         if await self.users.get_by_email(data.email) is not None:
             raise ConflictError(EMAIL_TAKEN)
         user = User(
             email=data.email,
             full_name=data.full_name,
-            hashed_password=await hash_password(data.password),
+            hashed_password=hashed_password,
             is_superuser=is_superuser,
         )
         return await self.users.add(user)
@@ -40,21 +56,34 @@ class UserService:
         return await self.users.get_many(limit=limit, offset=offset), await self.users.count()
 
     async def update(self, user: User, data: UserUpdate) -> User:
-        if data.email is not None and data.email != user.email:
-            if await self.users.get_by_email(data.email) is not None:
-                raise ConflictError(EMAIL_TAKEN)
-            user.email = data.email
-        if data.password is not None:
-            user.hashed_password = await hash_password(data.password)
-            # Every session opened with the old password ends, this request's own included:
-            # refresh tokens are revoked, and access tokens stop working at once.
-            await self.refresh_tokens.revoke_all_for_user(user.id, now=datetime.now(UTC))
-            await self.users.increment_token_version(user.id)
+        """Change the profile. Email and password changes need the current password and go
+        through `AccountService`."""
         if "full_name" in data.model_fields_set:
             user.full_name = data.full_name
         return await self.users.save(user)
 
+    async def change_email(self, user: User, email: str) -> User:
+        if email != user.email:
+            if await self.users.get_by_email(email) is not None:
+                raise ConflictError(EMAIL_TAKEN)
+            user.email = email
+        return await self.users.save(user)
+
+    async def change_password(self, user: User, hashed_password: str) -> User:
+        """Store a new password hash and end every session opened with the old password,
+        refresh and access tokens alike."""
+        user.hashed_password = hashed_password
+        await self.users.save(user)
+        await self.refresh_tokens.revoke_all_for_user(user.id, now=datetime.now(UTC))
+        await self.users.increment_token_version(user.id)
+        return user
+
     async def delete(self, user: User) -> None:
+        """Delete the user; the last active superuser cannot go, or nobody could manage users."""
+        if user.is_superuser and user.is_active:
+            others = await self.users.active_superuser_ids(lock=True)
+            if set(others) <= {user.id}:
+                raise ConflictError(LAST_SUPERUSER)
         await self.users.delete(user)
 
     async def ensure_superuser(self, email: str, password: str) -> bool:

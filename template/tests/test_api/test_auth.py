@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import json
 import uuid
@@ -7,15 +8,22 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from httpx import AsyncClient
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.api.deps import Transactions
 from src.core.config import get_settings
+from src.core.exceptions import UnauthorizedError
 from src.core.security import create_access_token, hash_refresh_token
-from src.db.models import RefreshToken, User
+from src.db.models import RateLimitCounter, RefreshToken, User
 from src.db.repositories import UserRepository
-from src.services import auth as auth_service
-from src.services import user as user_service
-from tests.conftest import PASSWORD
+from src.db.session import transaction
+from src.main import create_app
+from src.schemas.auth import TokenPair
+from src.schemas.user import UserCreate
+from src.services import account as account_module
+from src.services.account import AccountService
+from tests.conftest import PASSWORD, serve
 
 
 async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
@@ -376,8 +384,8 @@ async def test_oversized_passwords_are_refused_before_hashing(
     client: AsyncClient, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hashed: list[str] = []
-    monkeypatch.setattr(auth_service, "verify_password", _record(hashed))
-    monkeypatch.setattr(user_service, "hash_password", _record(hashed))
+    monkeypatch.setattr(account_module, "verify_password", _record(hashed))
+    monkeypatch.setattr(account_module, "hash_password", _record(hashed))
     huge = "x" * 1_000_000
 
     login = await client.post("/api/auth/token", data={"username": user.email, "password": huge})
@@ -394,3 +402,67 @@ def _record(calls: list[str]) -> Callable[..., Awaitable[object]]:
         raise AssertionError("a password was hashed")
 
     return record
+
+
+async def test_login_limits_hold_across_two_instances_of_the_service(
+    transactions: Transactions, user: User
+) -> None:
+    # Two app instances, as two replicas behind a load balancer: they share nothing but
+    # the database, where the attempts are counted.
+    settings = get_settings()
+    first, second = create_app(settings), create_app(settings)
+    async with serve(first, transactions) as one, serve(second, transactions) as other:
+        for attempt in range(settings.login_failures_per_account):
+            replica = (one, other)[attempt % 2]
+            failed = await replica.post(
+                "/api/auth/token", data={"username": user.email, "password": "not-it"}
+            )
+            assert failed.status_code == 401
+
+        locked = await one.post(
+            "/api/auth/token", data={"username": user.email, "password": PASSWORD}
+        )
+
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "too_many_requests"
+    assert 0 < int(locked.headers["Retry-After"]) <= settings.login_failure_window_seconds
+
+
+async def test_refreshes_are_limited_per_client(client: AsyncClient) -> None:
+    for _ in range(get_settings().refreshes_per_client):
+        response = await client.post("/api/auth/refresh", json={"refresh_token": "unknown"})
+        assert response.status_code == 401
+
+    refused = await client.post("/api/auth/refresh", json={"refresh_token": "unknown"})
+
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+@pytest.mark.usefixtures("engine")
+async def test_two_concurrent_refreshes_with_one_token_end_every_session() -> None:
+    # The documented client rule: one refresh at a time. Two at once with the same token
+    # look like a stolen copy, so one gets a new pair, the other a 401, and both end.
+    accounts = AccountService(transaction, get_settings(), client="192.0.2.77")
+    email = f"concurrent-{uuid.uuid4().hex}@example.com"
+    try:
+        await accounts.register(UserCreate(email=email, password=PASSWORD))
+        tokens = await accounts.login(email, PASSWORD)
+
+        results = await asyncio.gather(
+            accounts.refresh(tokens.refresh_token),
+            accounts.refresh(tokens.refresh_token),
+            return_exceptions=True,
+        )
+
+        winners = [result for result in results if isinstance(result, TokenPair)]
+        losers = [result for result in results if isinstance(result, UnauthorizedError)]
+        assert (len(winners), len(losers)) == (1, 1)
+        with pytest.raises(UnauthorizedError):
+            await accounts.refresh(winners[0].refresh_token)
+    finally:
+        async with transaction() as session:
+            await session.execute(delete(User).where(User.email == email))
+            await session.execute(
+                delete(RateLimitCounter).where(RateLimitCounter.key.endswith(":192.0.2.77"))
+            )

@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from src.api.deps import get_db
+from src.api.deps import get_db, get_transactions
 from src.db.models import User
 from src.db.session import SessionLocal
 from src.main import app
@@ -14,7 +14,7 @@ from src.main import app
 
 @pytest.fixture
 def real_db(client: AsyncClient) -> AsyncClient:
-    app.dependency_overrides.pop(get_db)
+    app.dependency_overrides.pop(get_transactions)
     return client
 
 
@@ -27,7 +27,7 @@ async def test_session_serves_a_request(real_db: AsyncClient) -> None:
 @pytest.mark.usefixtures("engine")
 async def test_session_rolls_back_when_the_request_fails() -> None:
     async def failing_request() -> None:
-        async with asynccontextmanager(get_db)() as session:
+        async with asynccontextmanager(get_db)(get_transactions()) as session:
             session.add(User(email="ghost@example.com", hashed_password="x"))
             await session.flush()
             raise RuntimeError("endpoint failed")

@@ -2,9 +2,13 @@ import uuid
 
 import pytest
 from httpx import AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.config import get_settings
 from src.db.models import User
 from src.db.repositories import UserRepository
+from src.schemas.user import UserCreate
+from src.services.user import UserService
 from tests.conftest import PASSWORD
 
 
@@ -120,40 +124,101 @@ async def test_update_me_can_clear_the_name(
     assert response.json()["full_name"] is None
 
 
-async def test_update_me_changes_email_and_password(
+@pytest.mark.parametrize(
+    "payload",
+    [{"email": "mallory@example.com"}, {"password": "a-brand-new-password"}],
+)
+async def test_update_me_cannot_change_the_email_or_password(
+    client: AsyncClient, user: User, user_headers: dict[str, str], payload: dict[str, str]
+) -> None:
+    # A stolen access token alone must not take the account over.
+    response = await client.patch("/api/users/me", headers=user_headers, json=payload)
+
+    assert response.status_code == 422
+    me = await client.get("/api/users/me", headers=user_headers)
+    assert me.json()["email"] == "alice@example.com"
+
+
+async def test_change_email_needs_the_current_password(
     client: AsyncClient, user: User, user_headers: dict[str, str]
 ) -> None:
-    response = await client.patch(
-        "/api/users/me",
+    wrong = await client.post(
+        "/api/users/me/email",
         headers=user_headers,
-        json={"email": "Alice@New.Example", "password": "a-brand-new-password"},
+        json={"email": "mallory@example.com", "current_password": "not-the-password"},
+    )
+    assert wrong.status_code == 403
+    assert wrong.json()["error"]["code"] == "forbidden"
+
+    response = await client.post(
+        "/api/users/me/email",
+        headers=user_headers,
+        json={"email": "Alice@New.Example", "current_password": PASSWORD},
     )
     assert response.status_code == 200
     assert response.json()["email"] == "alice@new.example"
-
-    old = await client.post(
-        "/api/auth/token", data={"username": "alice@new.example", "password": PASSWORD}
-    )
-    new = await client.post(
-        "/api/auth/token",
-        data={"username": "alice@new.example", "password": "a-brand-new-password"},
-    )
-    assert old.status_code == 401
-    assert new.status_code == 200
+    # The sessions stay.
+    assert (await client.get("/api/users/me", headers=user_headers)).status_code == 200
 
 
-async def test_update_me_rejects_a_taken_email(
+async def test_change_email_refuses_a_taken_email(
     client: AsyncClient, user: User, superuser: User, user_headers: dict[str, str]
 ) -> None:
-    response = await client.patch(
-        "/api/users/me", headers=user_headers, json={"email": superuser.email}
+    response = await client.post(
+        "/api/users/me/email",
+        headers=user_headers,
+        json={"email": superuser.email.upper(), "current_password": PASSWORD},
     )
 
     assert response.status_code == 409
 
 
+async def test_change_password_needs_the_current_password(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    wrong = await client.post(
+        "/api/users/me/password",
+        headers=user_headers,
+        json={"current_password": "not-the-password", "new_password": "a-brand-new-password"},
+    )
+    assert wrong.status_code == 403
+
+    response = await client.post(
+        "/api/users/me/password",
+        headers=user_headers,
+        json={"current_password": PASSWORD, "new_password": "a-brand-new-password"},
+    )
+    assert response.status_code == 204
+    old = await client.post("/api/auth/token", data={"username": user.email, "password": PASSWORD})
+    new = await client.post(
+        "/api/auth/token", data={"username": user.email, "password": "a-brand-new-password"}
+    )
+    assert old.status_code == 401
+    assert new.status_code == 200
+
+
+async def test_wrong_current_passwords_lock_the_account_like_failed_logins(
+    client: AsyncClient, user: User, user_headers: dict[str, str]
+) -> None:
+    attempts = get_settings().login_failures_per_account
+    for _ in range(attempts):
+        response = await client.request(
+            "DELETE",
+            "/api/users/me",
+            headers=user_headers,
+            json={"current_password": "not-the-password"},
+        )
+        assert response.status_code == 403
+
+    locked = await client.post(
+        "/api/auth/token", data={"username": user.email, "password": PASSWORD}
+    )
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+
+
 @pytest.mark.parametrize(
-    "payload", [{"password": "short"}, {"is_superuser": True}, {"is_active": True}]
+    "payload", [{"full_name": "   "}, {"is_superuser": True}, {"is_active": True}]
 )
 async def test_update_me_validates_input(
     client: AsyncClient, user: User, user_headers: dict[str, str], payload: dict[str, object]
@@ -171,12 +236,13 @@ async def test_a_new_password_ends_every_session(
     )
     other_device = login.json()
 
-    response = await client.patch(
-        "/api/users/me", headers=user_headers, json={"password": "a-brand-new-password"}
+    response = await client.post(
+        "/api/users/me/password",
+        headers=user_headers,
+        json={"current_password": PASSWORD, "new_password": "a-brand-new-password"},
     )
 
-    assert response.status_code == 200
-    assert response.json()["email"] == user.email
+    assert response.status_code == 204
     refreshed = await client.post(
         "/api/auth/refresh", json={"refresh_token": other_device["refresh_token"]}
     )
@@ -200,15 +266,13 @@ async def test_a_new_name_or_email_keeps_the_sessions(
     client: AsyncClient, user: User, user_headers: dict[str, str]
 ) -> None:
     response = await client.patch(
-        "/api/users/me",
-        headers=user_headers,
-        json={"email": "alice@new.example", "full_name": "Alice Liddell"},
+        "/api/users/me", headers=user_headers, json={"full_name": "Alice Liddell"}
     )
 
     assert response.status_code == 200
     me = await client.get("/api/users/me", headers=user_headers)
     assert me.status_code == 200
-    assert me.json()["email"] == "alice@new.example"
+    assert me.json()["full_name"] == "Alice Liddell"
 
 
 @pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
@@ -230,7 +294,15 @@ async def test_users_change_only_themselves(
 
 
 async def test_delete_me(client: AsyncClient, user: User, user_headers: dict[str, str]) -> None:
-    response = await client.delete("/api/users/me", headers=user_headers)
+    without = await client.delete("/api/users/me", headers=user_headers)
+    wrong = await client.request(
+        "DELETE", "/api/users/me", headers=user_headers, json={"current_password": "nope"}
+    )
+    assert (without.status_code, wrong.status_code) == (422, 403)
+
+    response = await client.request(
+        "DELETE", "/api/users/me", headers=user_headers, json={"current_password": PASSWORD}
+    )
 
     assert response.status_code == 204
     assert response.content == b""
@@ -317,3 +389,33 @@ async def test_read_user_is_for_superusers_only(
     response = await client.get(f"/api/users/{user.id}", headers=user_headers)
 
     assert response.status_code == 403
+
+
+async def test_the_last_superuser_cannot_delete_itself(
+    client: AsyncClient, session: AsyncSession, superuser: User, superuser_headers: dict[str, str]
+) -> None:
+    body = {"current_password": PASSWORD}
+    refused = await client.request("DELETE", "/api/users/me", headers=superuser_headers, json=body)
+    assert refused.status_code == 409
+    assert "only active superuser" in refused.json()["error"]["message"]
+
+    await UserService(session).register(
+        UserCreate(email="root2@example.com", password=PASSWORD), is_superuser=True
+    )
+    deleted = await client.request("DELETE", "/api/users/me", headers=superuser_headers, json=body)
+    assert deleted.status_code == 204
+
+
+async def test_registrations_are_limited_per_client(client: AsyncClient) -> None:
+    for number in range(get_settings().registrations_per_client):
+        response = await client.post(
+            "/api/users", json={"email": f"new{number}@example.com", "password": PASSWORD}
+        )
+        assert response.status_code == 201
+
+    refused = await client.post(
+        "/api/users", json={"email": "one-more@example.com", "password": PASSWORD}
+    )
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_requests"
+    assert int(refused.headers["Retry-After"]) > 0

@@ -4,18 +4,19 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.api.deps import Transactions
 from src.core.exceptions import UnauthorizedError
 from src.core.security import hash_refresh_token
 from src.db.models import RefreshToken, User
 from src.db.repositories import UserRepository
 from src.services.auth import AuthService
-from tests.conftest import PASSWORD, stored_token_version
+from tests.conftest import PASSWORD, account_service, stored_token_version
 
 
 async def test_login_issues_a_stored_hashed_refresh_token(
-    session: AsyncSession, user: User
+    session: AsyncSession, transactions: Transactions, user: User
 ) -> None:
-    tokens = await AuthService(session).login(user.email, PASSWORD)
+    tokens = await account_service(transactions).login(user.email, PASSWORD)
 
     stored = (await session.execute(select(RefreshToken))).scalars().all()
     assert len(stored) == 1
@@ -25,12 +26,14 @@ async def test_login_issues_a_stored_hashed_refresh_token(
     assert stored[0].expires_at > stored[0].created_at
 
 
-async def test_login_upgrades_an_outdated_hash(session: AsyncSession, user: User) -> None:
+async def test_login_upgrades_an_outdated_hash(
+    session: AsyncSession, transactions: Transactions, user: User
+) -> None:
     stronger = PasswordHash((Argon2Hasher(time_cost=2, memory_cost=16, parallelism=1),))
     user.hashed_password = stronger.hash(PASSWORD)
     await session.flush()
 
-    await AuthService(session).login(user.email, PASSWORD)
+    await account_service(transactions).login(user.email, PASSWORD)
 
     assert user.hashed_password.startswith("$argon2id$v=19$m=8,t=1,p=1$")
 
@@ -40,7 +43,11 @@ async def test_login_upgrades_an_outdated_hash(session: AsyncSession, user: User
     [("alice@example.com", "not-the-password"), ("nobody@example.com", PASSWORD)],
 )
 async def test_every_failed_login_verifies_a_hash(
-    session: AsyncSession, user: User, monkeypatch: pytest.MonkeyPatch, email: str, password: str
+    transactions: Transactions,
+    user: User,
+    monkeypatch: pytest.MonkeyPatch,
+    email: str,
+    password: str,
 ) -> None:
     # An unknown email costs an Argon2 verification too, so timing does not reveal
     # which emails are registered.
@@ -59,21 +66,24 @@ async def test_every_failed_login_verifies_a_hash(
     monkeypatch.setattr(PasswordHash, "verify_and_update", verify_and_update)
 
     with pytest.raises(UnauthorizedError):
-        await AuthService(session).login(email, password)
+        await account_service(transactions).login(email, password)
 
     assert len(verified) == 1
     assert verified[0].startswith("$argon2id$")
 
 
-async def test_login_refuses_a_wrong_password(session: AsyncSession, user: User) -> None:
+async def test_login_refuses_a_wrong_password(transactions: Transactions, user: User) -> None:
     with pytest.raises(UnauthorizedError):
-        await AuthService(session).login(user.email, "not-the-password")
+        await account_service(transactions).login(user.email, "not-the-password")
 
 
-async def test_reuse_of_a_refresh_token_revokes_all(session: AsyncSession, user: User) -> None:
+async def test_reuse_of_a_refresh_token_revokes_all(
+    session: AsyncSession, transactions: Transactions, user: User
+) -> None:
     service = AuthService(session)
-    first = await service.login(user.email, PASSWORD)
-    second = await service.login(user.email, PASSWORD)
+    accounts = account_service(transactions)
+    first = await accounts.login(user.email, PASSWORD)
+    second = await accounts.login(user.email, PASSWORD)
     await service.refresh(first.refresh_token)
 
     with pytest.raises(UnauthorizedError):
@@ -88,9 +98,12 @@ async def test_reuse_of_a_refresh_token_revokes_all(session: AsyncSession, user:
         await service.refresh(second.refresh_token)
 
 
-async def test_refresh_for_a_deleted_user(session: AsyncSession, user: User) -> None:
+async def test_refresh_for_a_deleted_user(
+    session: AsyncSession, transactions: Transactions, user: User
+) -> None:
     service = AuthService(session)
-    tokens = await service.login(user.email, PASSWORD)
+    accounts = account_service(transactions)
+    tokens = await accounts.login(user.email, PASSWORD)
     await session.delete(user)
     await session.flush()
 
@@ -98,9 +111,12 @@ async def test_refresh_for_a_deleted_user(session: AsyncSession, user: User) -> 
         await service.refresh(tokens.refresh_token)
 
 
-async def test_user_from_access_token(session: AsyncSession, user: User) -> None:
+async def test_user_from_access_token(
+    session: AsyncSession, transactions: Transactions, user: User
+) -> None:
     service = AuthService(session)
-    tokens = await service.login(user.email, PASSWORD)
+    accounts = account_service(transactions)
+    tokens = await accounts.login(user.email, PASSWORD)
 
     assert await service.user_from_access_token(tokens.access_token) is user
     with pytest.raises(UnauthorizedError):
@@ -108,12 +124,13 @@ async def test_user_from_access_token(session: AsyncSession, user: User) -> None
 
 
 async def test_user_from_access_token_refuses_an_older_version(
-    session: AsyncSession, user: User
+    session: AsyncSession, transactions: Transactions, user: User
 ) -> None:
     service = AuthService(session)
-    old = await service.login(user.email, PASSWORD)
+    accounts = account_service(transactions)
+    old = await accounts.login(user.email, PASSWORD)
     await UserRepository(session).increment_token_version(user.id)
-    new = await service.login(user.email, PASSWORD)
+    new = await accounts.login(user.email, PASSWORD)
 
     with pytest.raises(UnauthorizedError):
         await service.user_from_access_token(old.access_token)
@@ -121,10 +138,11 @@ async def test_user_from_access_token_refuses_an_older_version(
 
 
 async def test_logout_revokes_the_refresh_token_and_raises_the_version(
-    session: AsyncSession, user: User
+    session: AsyncSession, transactions: Transactions, user: User
 ) -> None:
     service = AuthService(session)
-    tokens = await service.login(user.email, PASSWORD)
+    accounts = account_service(transactions)
+    tokens = await accounts.login(user.email, PASSWORD)
 
     await service.logout(tokens.refresh_token)
 
@@ -136,9 +154,12 @@ async def test_logout_revokes_the_refresh_token_and_raises_the_version(
         await service.user_from_access_token(tokens.access_token)
 
 
-async def test_logout_twice_raises_the_version_once(session: AsyncSession, user: User) -> None:
+async def test_logout_twice_raises_the_version_once(
+    session: AsyncSession, transactions: Transactions, user: User
+) -> None:
     service = AuthService(session)
-    tokens = await service.login(user.email, PASSWORD)
+    accounts = account_service(transactions)
+    tokens = await accounts.login(user.email, PASSWORD)
 
     await service.logout(tokens.refresh_token)
     await service.logout(tokens.refresh_token)

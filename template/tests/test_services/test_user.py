@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from src.core.exceptions import ConflictError, NotFoundError
-from src.core.security import verify_password
+from src.core.security import hash_password, verify_password
 from src.db.models import User
 from src.schemas.user import UserCreate, UserUpdate
 from src.services.user import UserService, create_first_superuser
@@ -40,36 +40,39 @@ async def test_page_counts_all_users(session: AsyncSession, user: User, superuse
     assert len(users) == 1
 
 
-async def test_update_keeps_the_same_email(session: AsyncSession, user: User) -> None:
-    updated = await UserService(session).update(user, UserUpdate(email=user.email))
+async def test_change_email_keeps_the_same_email(session: AsyncSession, user: User) -> None:
+    updated = await UserService(session).change_email(user, user.email)
 
     assert updated.email == user.email
 
 
-async def test_update_rehashes_a_new_password(session: AsyncSession, user: User) -> None:
-    old_hash = user.hashed_password
+async def test_change_password_stores_the_new_hash(session: AsyncSession, user: User) -> None:
+    new_hash = await hash_password("new-password-123")
 
-    await UserService(session).update(user, UserUpdate(password="new-password-123"))
+    await UserService(session).change_password(user, new_hash)
 
-    assert user.hashed_password != old_hash
+    assert user.hashed_password == new_hash
     assert (await verify_password("new-password-123", user.hashed_password))[0]
 
 
-async def test_a_new_password_raises_the_token_version(session: AsyncSession, user: User) -> None:
+async def test_only_a_new_password_raises_the_token_version(
+    session: AsyncSession, user: User
+) -> None:
     service = UserService(session)
 
-    await service.update(user, UserUpdate(full_name="Alice", email="alice@new.example"))
+    await service.update(user, UserUpdate(full_name="Alice"))
+    await service.change_email(user, "alice@new.example")
     assert await stored_token_version(session, user) == 0
 
-    await service.update(user, UserUpdate(password="new-password-123"))
+    await service.change_password(user, await hash_password("new-password-123"))
     assert await stored_token_version(session, user) == user.token_version == 1
 
 
-async def test_update_refuses_a_taken_email(
+async def test_change_email_refuses_a_taken_email(
     session: AsyncSession, user: User, superuser: User
 ) -> None:
     with pytest.raises(ConflictError):
-        await UserService(session).update(user, UserUpdate(email=superuser.email))
+        await UserService(session).change_email(user, superuser.email)
 
 
 async def test_delete(session: AsyncSession, user: User) -> None:

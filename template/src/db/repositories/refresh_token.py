@@ -1,7 +1,9 @@
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.db.models import RefreshToken
@@ -56,3 +58,37 @@ class RefreshTokenRepository:
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    async def revoke_all_but_newest(self, user_id: uuid.UUID, *, keep: int, now: datetime) -> None:
+        """Revoke the user's active tokens except the `keep` most recently issued."""
+        newest = (
+            select(RefreshToken.id)
+            .where(
+                RefreshToken.user_id == user_id,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.expires_at > now,
+            )
+            .order_by(RefreshToken.created_at.desc(), RefreshToken.id.desc())
+            .limit(keep)
+        )
+        kept = (await self.session.scalars(newest)).all()
+        await self.session.execute(
+            update(RefreshToken)
+            .where(
+                RefreshToken.user_id == user_id,
+                RefreshToken.revoked_at.is_(None),
+                RefreshToken.id.not_in(kept),
+            )
+            .values(revoked_at=now)
+        )
+
+    async def purge_expired(self, *, now: datetime) -> int:
+        """Delete the tokens that have expired, used or not; return how many.
+
+        Revoked tokens that have not expired yet are kept: a copy coming back must still
+        be recognised as a reused token until then.
+        """
+        result = await self.session.execute(
+            delete(RefreshToken).where(RefreshToken.expires_at <= now)
+        )
+        return cast("CursorResult[Any]", result).rowcount

@@ -52,3 +52,11 @@ class UserRepository:
     async def delete(self, user: User) -> None:
         await self.session.delete(user)
         await self.session.flush()
+
+    async def active_superuser_ids(self, *, lock: bool = False) -> Sequence[uuid.UUID]:
+        """The ids of the active superusers; with `lock`, their rows stay locked until the
+        transaction ends (PostgreSQL), so two of them cannot delete each other at once."""
+        query = select(User.id).where(User.is_superuser, User.is_active)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
