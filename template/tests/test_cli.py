@@ -1,8 +1,13 @@
 import getpass
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import delete, select
 
 from src import cli
+from src.db.models import RateLimitCounter, RefreshToken, User
+from src.db.session import transaction
 
 
 @pytest.fixture
@@ -67,3 +72,43 @@ def test_existing_user(created: list[tuple[str, str]], monkeypatch: pytest.Monke
     cli.main(["create-superuser", "admin@example.com"])
 
     assert cli.main(["create-superuser", "admin@example.com"]) == 1
+
+
+@pytest.mark.usefixtures("engine")
+async def test_purge_tokens_deletes_what_has_expired_only() -> None:
+    now = datetime.now(UTC)
+    day = timedelta(days=1)
+    async with transaction() as session:
+        user = User(email=f"purge-{uuid.uuid4().hex}@example.com", hashed_password="x")
+        session.add(user)
+        await session.flush()
+        session.add_all(
+            [
+                RefreshToken(user_id=user.id, token_hash=uuid.uuid4().hex, expires_at=now - day),
+                RefreshToken(
+                    user_id=user.id,
+                    token_hash=uuid.uuid4().hex,
+                    expires_at=now + day,
+                    revoked_at=now - day,  # kept: a reused copy must still raise the alarm
+                ),
+                RateLimitCounter(key=f"test:ended:{user.id}", hits=3, window_ends_at=now - day),
+                RateLimitCounter(key=f"test:open:{user.id}", hits=3, window_ends_at=now + day),
+            ]
+        )
+    try:
+        tokens, counters = await cli.purge_tokens(now)
+
+        assert (tokens, counters) == (1, 1)
+        async with transaction() as session:
+            kept = await session.scalars(
+                select(RefreshToken).where(RefreshToken.user_id == user.id)
+            )
+            assert [token.expires_at > now for token in kept] == [True]
+            keys = await session.scalars(select(RateLimitCounter.key))
+            assert f"test:open:{user.id}" in keys.all()
+    finally:
+        async with transaction() as session:
+            await session.execute(delete(User).where(User.id == user.id))
+            await session.execute(
+                delete(RateLimitCounter).where(RateLimitCounter.key.startswith("test:"))
+            )
