@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import statistics
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Iterator, Mapping
 
-from bench.api import ENDPOINTS, USER_EMAIL, Endpoint, login, sign_in
+from bench.api import ENDPOINTS, USER_EMAIL, USERS_ME, Endpoint, http, login, sign_in
 from bench.console import database_name, progress, seconds_text, section
 from bench.figures import USERS_ME_TARGET, Load, Report, Timing, WrkRun
 from bench.plan import Plan
@@ -21,6 +25,82 @@ def load_endpoint(
     token = tokens[endpoint.as_user] if endpoint.as_user else None
     wrk(server, endpoint.path, seconds=plan.warmup_seconds, token=token)
     return [wrk(server, endpoint.path, seconds=plan.load_seconds, token=token) for _ in range(runs)]
+
+
+# Clients sending wrong-password logins at once during the login storm.
+STORM_CLIENTS = 20
+
+
+@contextlib.contextmanager
+def login_storm(base: str, clients: int) -> Iterator[list[int]]:
+    """*clients* threads sending wrong-password logins for unknown emails until the block
+    ends; yields the number of logins each has sent so far."""
+    stop = threading.Event()
+    sent = [0] * clients
+
+    def attack(index: int) -> None:
+        while not stop.is_set():
+            form = {"username": f"storm{index}@example.com", "password": "wrong-password-1234"}
+            http("POST", f"{base}/api/auth/token", form=form)
+            sent[index] += 1
+
+    threads = [threading.Thread(target=attack, args=(n,), daemon=True) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield sent
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+
+
+def bench_login_storm(service: Service, plan: Plan, report: Report) -> None:
+    """`GET /api/users/me` quiet and during a login storm, interleaved, on one server.
+
+    Rate limits are off for this server, as when the storm comes from many addresses:
+    every login then costs an argon2 verification.
+    """
+    options = service.default_options()
+    options = dataclasses.replace(options, settings={"RATE_LIMITS_ENABLED": "false"})
+    quiet: list[WrkRun] = []
+    stormed: list[WrkRun] = []
+    logins = 0
+    with service.serve(options) as server:
+        tokens = sign_in(server.url)
+        for _ in range(plan.load_runs):
+            quiet += load_endpoint(server, USERS_ME, tokens, plan, runs=1)
+            with login_storm(server.url, STORM_CLIENTS) as sent:
+                time.sleep(1)
+                stormed += load_endpoint(server, USERS_ME, tokens, plan, runs=1)
+            logins += sum(sent)
+    name = database_name(service.database)
+    for key, label, runs in (
+        ("users_me_quiet", "GET /api/users/me, quiet (storm reference)", quiet),
+        (
+            "users_me_storm",
+            f"GET /api/users/me during {STORM_CLIENTS} wrong-password logins at once",
+            stormed,
+        ),
+    ):
+        load = Load(
+            f"load.{service.database}.{key}",
+            service.database,
+            label,
+            runs,
+            None,
+            options.describe(),
+        )
+        report.loads.append(load)
+        progress(load_summary(load))
+    rps = statistics.median(r.requests_per_s for r in stormed) / statistics.median(
+        r.requests_per_s for r in quiet
+    )
+    p99 = statistics.median(r.p99_ms for r in stormed) / statistics.median(r.p99_ms for r in quiet)
+    progress(
+        f"login storm ({name}, {logins} wrong-password logins answered): /api/users/me keeps "
+        f"{rps:.0%} of its quiet requests/s (target >= 25%), p99 {p99:.1f}x quiet (target < 10x)"
+    )
 
 
 def bench_service(service: Service, plan: Plan, report: Report) -> None:
@@ -62,3 +142,4 @@ def bench_service(service: Service, plan: Plan, report: Report) -> None:
             )
             progress(load_summary(load))
             report.loads.append(load)
+    bench_login_storm(service, plan, report)

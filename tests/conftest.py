@@ -65,6 +65,12 @@ def previous_template(
 
 
 @pytest.fixture(scope="session")
+def first_template(released_template: Callable[[str], Installed]) -> Installed:
+    """The template of the first release, which every later one must still update."""
+    return released_template(min(releases(), key=parse_version))
+
+
+@pytest.fixture(scope="session")
 def template_dir() -> Iterator[Path]:
     """The bundled template as it is on disk (uncommitted changes included)."""
     with staged_template(bundled_template_dir()) as folder:

@@ -236,6 +236,19 @@ def test_the_previous_release_updates_with_resources_team_work_and_rows_on_sqlit
     lifecycle(tmp_path, previous_template, "sqlite", {}, monkeypatch)
 
 
+def test_the_first_release_updates_over_every_later_one_on_sqlite(
+    tmp_path: Path,
+    first_template: Installed,
+    previous_template: Installed,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A team that skipped releases updates straight to this one: every migration since its
+    # release arrives, joined with the team's own through one merge revision.
+    if first_template.version == previous_template.version:
+        pytest.skip("the previous release is the first; the test above covers it")
+    lifecycle(tmp_path, first_template, "sqlite", {}, monkeypatch)
+
+
 @pytest.mark.postgres
 def test_the_previous_release_updates_with_resources_team_work_and_rows_on_postgresql(
     tmp_path: Path,
