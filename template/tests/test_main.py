@@ -55,3 +55,11 @@ async def test_documented_errors_use_the_error_shape(client: AsyncClient) -> Non
                 assert "401" in errors, name
             if "requestBody" in operation:
                 assert "422" in errors, name
+
+
+async def test_documented_body_limit(client: AsyncClient) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+
+    too_large = schema["paths"]["/api/auth/refresh"]["post"]["responses"]["413"]
+    error_schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    assert too_large["content"]["application/json"]["schema"] == error_schema
