@@ -1,16 +1,21 @@
-"""HTTP hardening: a limit on request bodies.
+"""HTTP hardening: a limit on request bodies, and security headers on every response.
 
-Pure ASGI middleware, so it sees every request, including those answered before a route
-runs (404, 405, CORS preflight).
+Both are pure ASGI middleware, so they see every request and response, including those
+answered before a route runs (404, 405, CORS preflight).
 """
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from src.api.errors import error_response
+
+# JSON responses need no content at all; the Swagger UI page loads scripts and styles from
+# a CDN, so HTML only refuses to be framed.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+HTML_CONTENT_SECURITY_POLICY = "frame-ancestors 'none'"
 
 
 class RequestBodyTooLargeError(HTTPException):
@@ -82,3 +87,43 @@ class BodySizeLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+def add_security_headers(headers: MutableHeaders, *, hsts_seconds: int = 0) -> None:
+    """Add the security headers a response has not set itself."""
+    if "cache-control" not in headers:
+        # Responses carry per-user data and tokens (RFC 6749 §5.1): never store them.
+        headers["Cache-Control"] = "no-store"
+        headers.setdefault("Pragma", "no-cache")
+    is_html = headers.get("content-type", "").lower().startswith("text/html")
+    headers.setdefault(
+        "Content-Security-Policy",
+        HTML_CONTENT_SECURITY_POLICY if is_html else API_CONTENT_SECURITY_POLICY,
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if hsts_seconds > 0:
+        headers.setdefault(
+            "Strict-Transport-Security", f"max-age={hsts_seconds}; includeSubDomains"
+        )
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers (and HSTS when `hsts_seconds` > 0) to every response."""
+
+    def __init__(self, app: ASGIApp, *, hsts_seconds: int = 0) -> None:
+        self.app = app
+        self.hsts_seconds = hsts_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                add_security_headers(MutableHeaders(scope=message), hsts_seconds=self.hsts_seconds)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

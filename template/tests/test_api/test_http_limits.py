@@ -54,6 +54,7 @@ def assert_too_large(response: Response, request_id: str) -> None:
     }
     assert response.headers["X-Request-ID"] == request_id
     assert response.headers["Connection"] == "close"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_the_default_limit_is_one_mebibyte() -> None:
