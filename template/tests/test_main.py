@@ -1,10 +1,10 @@
 import pytest
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import src.main
-from src.core.config import get_settings
+from src.core.config import Settings, get_settings
 from src.services.user import UserService
 
 
@@ -55,3 +55,29 @@ async def test_documented_errors_use_the_error_shape(client: AsyncClient) -> Non
                 assert "401" in errors, name
             if "requestBody" in operation:
                 assert "422" in errors, name
+
+
+async def test_documented_body_limit(client: AsyncClient) -> None:
+    schema = (await client.get("/api/openapi.json")).json()
+
+    too_large = schema["paths"]["/api/auth/refresh"]["post"]["responses"]["413"]
+    error_schema = {"$ref": "#/components/schemas/ErrorResponse"}
+    assert too_large["content"]["application/json"]["schema"] == error_schema
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/openapi.json", "/docs/oauth2-redirect"])
+async def test_docs_can_be_switched_off(path: str) -> None:
+    transport = ASGITransport(app=src.main.create_app(Settings(docs_enabled=False)))
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+async def test_docs_are_on_by_default(client: AsyncClient) -> None:
+    assert Settings.model_fields["docs_enabled"].default is True
+    response = await client.get("/api/docs")
+
+    assert response.status_code == 200
+    assert "swagger-ui" in response.text

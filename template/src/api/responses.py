@@ -16,6 +16,7 @@ DESCRIPTIONS = {
     403: "Not allowed for this user",
     404: "Not found",
     409: "Conflicts with existing data",
+    413: "Request body too large",
     422: "Invalid request",
     429: "Too many attempts; wait for the number of seconds in Retry-After",
     503: "Database unavailable",
