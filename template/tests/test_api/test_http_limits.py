@@ -3,14 +3,13 @@
 from collections.abc import AsyncIterator
 
 import pytest
-from httpx import ASGITransport, AsyncClient, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from httpx import AsyncClient, Response
 
-from src.api.deps import get_db
+from src.api.deps import Transactions
 from src.core.config import Settings, get_settings
 from src.db.models import User
 from src.main import create_app
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, serve
 
 LIMIT = 1024
 CHUNK = 256
@@ -30,16 +29,9 @@ class Chunks:
 
 
 @pytest.fixture
-async def limited(session: AsyncSession) -> AsyncIterator[AsyncClient]:
+async def limited(transactions: Transactions) -> AsyncIterator[AsyncClient]:
     """An app that takes bodies of at most LIMIT bytes, on the test session."""
-
-    async def get_test_db() -> AsyncIterator[AsyncSession]:
-        yield session
-
-    app = create_app(Settings(max_request_body_bytes=LIMIT))
-    app.dependency_overrides[get_db] = get_test_db
-    transport = ASGITransport(app=app)
-    async with AsyncClient(transport=transport, base_url="http://test") as client:
+    async with serve(create_app(Settings(max_request_body_bytes=LIMIT)), transactions) as client:
         yield client
 
 
