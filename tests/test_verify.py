@@ -499,3 +499,32 @@ def test_a_markdown_summary_goes_to_a_md_report_and_to_githubs_step_summary(
     assert "| c01 | flavour=plain ci=github | ✓" in text
     assert "(invalid: ci: GitLab runners cannot take the heat.)" in text
     assert summary.read_text() == "Earlier steps.\n" + text
+
+
+def test_combinations_with_the_same_lock_file_share_one_environment(
+    fake_template: MakeTemplate, tmp_path: Path
+) -> None:
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    record = (
+        "import os, pathlib, uuid; "
+        f"pathlib.Path({str(seen)!r}, uuid.uuid4().hex).write_text("
+        "os.environ['UV_PROJECT_ENVIRONMENT'] + '|' + open('app.py').read().split()[2])"
+    )
+    # The lock file depends on the flavour only: the CI answer leaves it alone.
+    template = fake_template({"uv.lock.jinja": "lock {{ flavour }}\n"})
+    install = Gate("install", ((sys.executable, "-c", record),))
+
+    result = verify(VerifyOptions(template=str(template), matrix="full", gates=(install,)))
+
+    assert result.ok
+    used = [line.split("|") for line in (path.read_text() for path in seen.iterdir())]
+    by_flavour: dict[str, set[str]] = {}
+    for environment, flavour in used:
+        by_flavour.setdefault(flavour, set()).add(environment)
+    assert len(used) == 3  # plain with github and gitlab, spicy with github
+    assert {flavour: len(envs) for flavour, envs in by_flavour.items()} == {
+        '"plain"': 1,
+        '"spicy"': 1,
+    }
+    assert by_flavour['"plain"'] != by_flavour['"spicy"']

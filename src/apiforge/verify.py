@@ -11,6 +11,7 @@ included.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import shutil
 import tempfile
@@ -184,13 +185,16 @@ def verify_combination(
     cancellation: Cancellation | None = None,
     previous: Installed | None = None,
     strict: bool = False,
+    environments: SharedEnvironments | None = None,
 ) -> CombinationResult:
     """Render *combination* below *workdir* and run its gates.
 
     *postgres* gives the server for PostgreSQL combinations (started on first
     use); a combination whose Python or PostgreSQL is missing is skipped, not
     failed. With *previous*, the project is rendered with that earlier version of
-    the template, given a resource, and updated to *source* before the gates.
+    the template, given a resource, and updated to *source* before the gates. With
+    *environments*, the project installs into the environment it shares with every
+    combination that renders the same `uv.lock`.
     """
     emit = on_event or _ignore
     chosen = gates_module.GATES if gates is None else gates
@@ -253,10 +257,11 @@ def verify_combination(
         steps.append(_update_to(target, previous, Installed(Path(source.location), "0.0.1")))
         emit(StepFinished(combination, steps[-1]))
     if all(step.ok for step in steps):
-        steps += gates_module.run_gates(
+        steps += _run_gates(
             target,
-            env=project_env(extra, python=python),
-            gates=chosen,
+            project_env(extra, python=python),
+            chosen,
+            environments,
             on_result=lambda step: emit(StepFinished(combination, step)),
             cancellation=cancellation,
         )
@@ -266,6 +271,61 @@ def verify_combination(
     return finish(
         CombinationResult(combination, status, tuple(steps), time.perf_counter() - started)
     )
+
+
+class SharedEnvironments:
+    """One installed environment per distinct `uv.lock`, below *folder*.
+
+    Combinations that differ only in answers that leave the lock file alone (the CI
+    provider, the description) render the same `uv.lock`, and then install once: the
+    first one installs, the others find the environment in sync. An environment is
+    installed by one combination at a time.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._locks: dict[str, Lock] = {}
+        self._guard = Lock()
+
+    def for_project(self, project: Path) -> tuple[Path, Lock] | None:
+        """The environment *project* installs into, and the lock held while installing;
+        None when it has no lock file."""
+        lock_file = project / "uv.lock"
+        if not lock_file.is_file():
+            return None
+        key = hashlib.sha256(lock_file.read_bytes()).hexdigest()[:16]
+        with self._guard:
+            lock = self._locks.setdefault(key, Lock())
+        return self.folder / key, lock
+
+
+def _run_gates(
+    project: Path,
+    env: dict[str, str],
+    gates: Sequence[Gate],
+    environments: SharedEnvironments | None,
+    *,
+    on_result: Callable[[GateResult], None],
+    cancellation: Cancellation | None,
+) -> list[GateResult]:
+    shared = environments.for_project(project) if environments is not None else None
+    if shared is None:
+        return gates_module.run_gates(
+            project, env=env, gates=gates, on_result=on_result, cancellation=cancellation
+        )
+    folder, lock = shared
+    env["UV_PROJECT_ENVIRONMENT"] = str(folder)
+    install = [gate for gate in gates if gate.name == "install"]
+    with lock:
+        results = gates_module.run_gates(
+            project, env=env, gates=install, on_result=on_result, cancellation=cancellation
+        )
+    if all(result.ok for result in results):
+        others = [gate for gate in gates if gate.name != "install"]
+        results += gates_module.run_gates(
+            project, env=env, gates=others, on_result=on_result, cancellation=cancellation
+        )
+    return results
 
 
 def _render_previous(previous: Installed, target: Path, data: Mapping[str, Any]) -> None:
@@ -368,6 +428,7 @@ def run_matrix(
     check_tools(chosen)
     cancellation = Cancellation()
     postgres = _LazyPostgres()
+    environments = SharedEnvironments(workdir / "_environments")
     executor = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="apiforge-verify")
     results: dict[int, CombinationResult] = {}
     try:
@@ -383,6 +444,7 @@ def run_matrix(
                 cancellation=cancellation,
                 previous=previous,
                 strict=strict,
+                environments=environments,
             ): combination
             for combination in matrix.combinations
         }
