@@ -5,11 +5,11 @@ import hashlib
 import os
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TypeVar
 
 import jwt
 from pwdlib import PasswordHash
@@ -20,8 +20,6 @@ from src.core.config import get_settings
 # Pinned: decoding never trusts the algorithm named in the token header.
 JWT_ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
-
-T = TypeVar("T")
 
 
 @lru_cache
@@ -41,6 +39,11 @@ def _dummy_hash() -> str:
     return _password_hash().hash(secrets.token_urlsafe(16))
 
 
+def _verify_against_dummy(password: str) -> None:
+    # In the worker thread: the first call also computes the dummy hash.
+    _password_hash().verify(password, _dummy_hash())
+
+
 def hash_concurrency(cpus: int | None = None) -> int:
     """How many password hashes may run at once: PASSWORD_HASH_CONCURRENCY when set,
     otherwise one fewer than the CPUs (at least one)."""
@@ -55,17 +58,22 @@ def _hash_slots() -> asyncio.Semaphore:
     return asyncio.Semaphore(hash_concurrency())
 
 
-async def _in_hash_slot(function: Callable[..., T], *args: str) -> T:
-    # Argon2 keeps a core busy for tens of milliseconds by design. It runs in a worker
-    # thread, so the event loop stays free, and only so many run at once, so a burst of
-    # logins queues here instead of taking every core from the requests being served.
-    # Callers hold no database connection while they wait or hash.
+@asynccontextmanager
+async def hash_slot() -> AsyncIterator[None]:
+    """Wait for, and hold, one of the PASSWORD_HASH_CONCURRENCY slots for hashing.
+
+    Argon2 keeps a core busy for tens of milliseconds by design. It runs in a worker
+    thread, so the event loop stays free, and only so many run at once, so a burst of
+    logins queues here instead of taking every core from the requests being served.
+    Callers hold no database connection while they wait or hash.
+    """
     async with _hash_slots():
-        return await asyncio.to_thread(function, *args)
+        yield
 
 
 async def hash_password(password: str) -> str:
-    return await _in_hash_slot(_password_hash().hash, password)
+    async with hash_slot():
+        return await asyncio.to_thread(_password_hash().hash, password)
 
 
 async def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
@@ -74,10 +82,11 @@ async def verify_password(password: str, password_hash: str | None) -> tuple[boo
     With `password_hash=None` (unknown user) a dummy hash is checked and the result is
     always `(False, None)`.
     """
-    if password_hash is None:
-        await _in_hash_slot(_password_hash().verify, password, _dummy_hash())
-        return False, None
-    return await _in_hash_slot(_password_hash().verify_and_update, password, password_hash)
+    async with hash_slot():
+        if password_hash is None:
+            await asyncio.to_thread(_verify_against_dummy, password)
+            return False, None
+        return await asyncio.to_thread(_password_hash().verify_and_update, password, password_hash)
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,13 +131,15 @@ async def test_no_password_is_hashed_inside_a_transaction(
         finally:
             open_transactions -= 1
 
-    original = security._in_hash_slot
+    original = security.hash_slot
 
-    async def watched(function, *args):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def watched() -> AsyncIterator[None]:
         hashed_while_open.append(open_transactions)
-        return await original(function, *args)
+        async with original():
+            yield
 
-    monkeypatch.setattr(security, "_in_hash_slot", watched)
+    monkeypatch.setattr(security, "hash_slot", watched)
     accounts = account_service(counting)
 
     await accounts.register(UserCreate(email="bob@example.com", password=PASSWORD))
