@@ -5,21 +5,19 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from src.db.models.user import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
-from src.schemas.common import NO_CONTROL_CHARACTERS
+from src.schemas.common import SINGLE_LINE_TEXT
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(str.lower)]
 Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+# Checked as sent (so the OpenAPI document's limits are exact), then stripped of the spaces
+# around it: the pattern leaves a visible character, so the name never ends up empty.
 FullName = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=1,
-        max_length=FULL_NAME_MAX_LENGTH,
-        pattern=NO_CONTROL_CHARACTERS,
-    ),
+    StringConstraints(min_length=1, max_length=FULL_NAME_MAX_LENGTH, pattern=SINGLE_LINE_TEXT),
+    AfterValidator(str.strip),
 ]
 
 
