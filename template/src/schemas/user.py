@@ -1,8 +1,18 @@
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from src.db.models.user import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
 from src.schemas.common import SINGLE_LINE_TEXT
@@ -10,7 +20,17 @@ from src.schemas.common import SINGLE_LINE_TEXT
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 
-Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(str.lower)]
+
+def _canonical_email(value: str) -> str:
+    # email-validator returns the local part in Unicode NFC; lowercasing can leave a string
+    # that is no longer NFC ("H" + U+0331 becomes "h" + U+0331, which NFC composes into
+    # U+1E96), so the lowercase form is normalised again: equivalent spellings are one user.
+    return unicodedata.normalize("NFC", value.lower())
+
+
+# email-validator limits the address as sent; the limit holds for the stored form too, as
+# lowercasing can lengthen a value ("\u0130" -> "i\u0307").
+Email = Annotated[EmailStr, AfterValidator(_canonical_email), Field(max_length=EMAIL_MAX_LENGTH)]
 Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 # Checked as sent (so the OpenAPI document's limits are exact), then stripped of the spaces
 # around it: the pattern leaves a visible character, so the name never ends up empty.
@@ -19,6 +39,19 @@ FullName = Annotated[
     StringConstraints(min_length=1, max_length=FULL_NAME_MAX_LENGTH, pattern=SINGLE_LINE_TEXT),
     AfterValidator(str.strip),
 ]
+
+_EMAIL = TypeAdapter(Email)
+
+
+def normalize_email(value: str) -> str | None:
+    """The email as registration stores it, or None when `value` is not a valid email.
+
+    Look users up by this form: it is NFC, lowercase and validated exactly as `Email`.
+    """
+    try:
+        return _EMAIL.validate_python(value)
+    except ValidationError:
+        return None
 
 
 class UserCreate(BaseModel):

@@ -1,10 +1,100 @@
-"""Names with something in them."""
+"""Emails in one canonical form, and names with something in them."""
+
+import unicodedata
 
 import pytest
+from httpx import AsyncClient
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.schemas.user import UserCreate, UserUpdate
+from src.db.repositories import UserRepository
+from src.schemas.user import UserCreate, UserUpdate, normalize_email
+from src.services.user import UserService
 from tests.conftest import PASSWORD
+
+NFD = "Jose\u0301@example.com"
+NFC = "Jos\u00e9@example.com"
+# "H" + COMBINING MACRON BELOW has no precomposed capital, but lowercase "h" + U+0331 is
+# U+1E96: NFC, lowercased, is no longer NFC unless normalised again.
+H_DECOMPOSED = "H\u0331@example.com"
+H_PRECOMPOSED = "\u1e96@example.com"
+# 64 characters that lowercase to two each: 247 characters as typed, 311 once lowercased.
+LONG_DOMAIN = f"{'a' * 63}.{'b' * 63}.{'c' * 50}.com"
+LENGTHENED_BY_LOWERCASE = "\u0130" * 64 + "@" + LONG_DOMAIN
+
+
+def stored_email(email: str) -> str:
+    """What registration stores for `email`."""
+    return UserCreate(email=email, password=PASSWORD).email
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (NFD, "jos\u00e9@example.com"),
+        (NFC, "jos\u00e9@example.com"),
+        ("JOSE\u0301@EXAMPLE.COM", "jos\u00e9@example.com"),
+        ("Alice@Example.COM", "alice@example.com"),
+        (H_DECOMPOSED, "\u1e96@example.com"),
+        (H_PRECOMPOSED, "\u1e96@example.com"),
+        ("user@exa\u0301mple.COM", "user@ex\u00e1mple.com"),
+    ],
+)
+def test_normalize_email_returns_what_registration_stores(value: str, expected: str) -> None:
+    assert normalize_email(value) == stored_email(value) == expected
+    assert unicodedata.is_normalized("NFC", expected)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "not-an-email",
+        "a@b",
+        "two@@example.com",
+        "zero\u200bwidth@example.com",
+        "bidi\u202e@example.com",
+        "line@example.com\n",
+        f"{'a' * 250}@example.com",
+        LENGTHENED_BY_LOWERCASE,
+    ],
+)
+def test_normalize_email_refuses_what_registration_refuses(value: str) -> None:
+    assert normalize_email(value) is None
+    with pytest.raises(ValidationError):
+        stored_email(value)
+
+
+def test_the_length_limit_applies_to_the_stored_form() -> None:
+    assert len(LENGTHENED_BY_LOWERCASE) <= 254 < len(LENGTHENED_BY_LOWERCASE.lower())
+    longest = f"{'a' * 64}@{LONG_DOMAIN}{'d' * 7}"
+
+    assert normalize_email(longest) == longest
+    assert len(longest) == 254
+
+
+async def test_a_decomposed_email_finds_the_user_it_registered(session: AsyncSession) -> None:
+    user = await UserService(session).register(UserCreate(email=NFD, password=PASSWORD))
+    users = UserRepository(session)
+
+    for typed in (NFD, NFC, NFD.upper()):
+        email = normalize_email(typed)
+        assert email is not None
+        found = await users.get_by_email(email)
+        assert found is not None
+        assert found.id == user.id
+
+
+@pytest.mark.parametrize(("first", "second"), [(NFD, NFC), (H_DECOMPOSED, H_PRECOMPOSED)])
+async def test_equivalent_spellings_are_one_account(
+    client: AsyncClient, first: str, second: str
+) -> None:
+    created = await client.post("/api/users", json={"email": first, "password": PASSWORD})
+    again = await client.post("/api/users", json={"email": second, "password": PASSWORD})
+
+    assert created.status_code == 201
+    assert created.json()["email"] == normalize_email(first) == normalize_email(second)
+    assert again.status_code == 409
 
 
 @pytest.mark.parametrize(
