@@ -13,11 +13,15 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import PydanticCustomError
 
+from src.core.config import get_settings
+from src.core.passwords import is_common_password
 from src.db.models.user import EMAIL_MAX_LENGTH, FULL_NAME_MAX_LENGTH
 from src.schemas.common import SINGLE_LINE_TEXT
 
-PASSWORD_MIN_LENGTH = 8
+# Read once, at import, so that the OpenAPI document states the configured minimum.
+PASSWORD_MIN_LENGTH = get_settings().password_min_length
 PASSWORD_MAX_LENGTH = 128
 
 
@@ -28,10 +32,23 @@ def _canonical_email(value: str) -> str:
     return unicodedata.normalize("NFC", value.lower())
 
 
+def _not_common(password: str) -> str:
+    if is_common_password(password):
+        raise PydanticCustomError(
+            "common_password",
+            "This password is one of the most commonly used; choose another.",
+        )
+    return password
+
+
 # email-validator limits the address as sent; the limit holds for the stored form too, as
 # lowercasing can lengthen a value ("\u0130" -> "i\u0307").
 Email = Annotated[EmailStr, AfterValidator(_canonical_email), Field(max_length=EMAIL_MAX_LENGTH)]
-Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+Password = Annotated[
+    str,
+    Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH),
+    AfterValidator(_not_common),
+]
 # Checked as sent (so the OpenAPI document's limits are exact), then stripped of the spaces
 # around it: the pattern leaves a visible character, so the name never ends up empty.
 FullName = Annotated[

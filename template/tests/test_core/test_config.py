@@ -101,3 +101,49 @@ def test_first_superuser_password_has_no_default_and_a_minimum_length(
     with pytest.raises(SettingsError, match="FIRST_SUPERUSER_PASSWORD") as excinfo:
         load_settings()
     assert "admin" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"), [("7", False), ("8", True), ("128", True), ("129", False)]
+)
+def test_password_min_length_bounds(
+    monkeypatch: pytest.MonkeyPatch, value: str, *, valid: bool
+) -> None:
+    monkeypatch.setenv("PASSWORD_MIN_LENGTH", value)
+
+    if valid:
+        assert load_settings().password_min_length == int(value)
+    else:
+        with pytest.raises(SettingsError, match="PASSWORD_MIN_LENGTH"):
+            load_settings()
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("eleven-char", "at least 12 characters"),
+        ("QWERTY123456", "most commonly used"),
+        ("1qaz2wsx3edc", "most commonly used"),
+    ],
+)
+def test_first_superuser_password_follows_the_password_policy(
+    monkeypatch: pytest.MonkeyPatch, password: str, reason: str
+) -> None:
+    monkeypatch.setenv("FIRST_SUPERUSER_EMAIL", "admin@example.com")
+    monkeypatch.setenv("FIRST_SUPERUSER_PASSWORD", password)
+
+    with pytest.raises(SettingsError, match=f"FIRST_SUPERUSER_PASSWORD: .*{reason}") as excinfo:
+        load_settings()
+    assert password not in str(excinfo.value)
+
+
+def test_first_superuser_password_length_follows_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FIRST_SUPERUSER_EMAIL", "admin@example.com")
+    monkeypatch.setenv("FIRST_SUPERUSER_PASSWORD", "a-fine-superuser-passphrase")
+
+    assert load_settings().first_superuser_password is not None
+    monkeypatch.setenv("PASSWORD_MIN_LENGTH", "40")
+    with pytest.raises(SettingsError, match="at least 40 characters"):
+        load_settings()

@@ -1,14 +1,26 @@
-"""Emails in one canonical form, and names with something in them."""
+"""Emails in one canonical form, names with something in them, and the password policy."""
 
+import os
+import subprocess
+import sys
 import unicodedata
 
 import pytest
 from httpx import AsyncClient
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.config import get_settings
+from src.core.passwords import common_passwords, is_common_password
+from src.db.models import User
 from src.db.repositories import UserRepository
-from src.schemas.user import UserCreate, UserUpdate, normalize_email
+from src.schemas.user import (
+    PASSWORD_MIN_LENGTH,
+    Password,
+    UserCreate,
+    UserUpdate,
+    normalize_email,
+)
 from src.services.user import UserService
 from tests.conftest import PASSWORD
 
@@ -123,3 +135,102 @@ def test_ordinary_full_names_are_accepted(full_name: str, stored: str) -> None:
     user = UserCreate(email="a@example.com", password=PASSWORD, full_name=full_name)
 
     assert user.full_name == stored
+
+
+def test_the_password_minimum_comes_from_the_settings() -> None:
+    assert PASSWORD_MIN_LENGTH == get_settings().password_min_length == 12
+    schema = UserCreate.model_json_schema()["properties"]["password"]
+    assert (schema["minLength"], schema["maxLength"]) == (12, 128)
+
+
+def test_the_password_minimum_is_read_when_the_schemas_are_imported() -> None:
+    code = (
+        "from src.schemas.user import UserCreate\n"
+        "print(UserCreate.model_json_schema()['properties']['password']['minLength'])"
+    )
+    completed = subprocess.run(  # noqa: S603 - this Python, running the code above
+        [sys.executable, "-c", code],
+        env={**os.environ, "PASSWORD_MIN_LENGTH": "20"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    assert completed.stdout.strip() == "20"
+
+
+@pytest.mark.parametrize(
+    ("password", "valid"),
+    [
+        ("x" * 11, False),
+        ("x" * 12, True),
+        ("correct-hors", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+    ],
+)
+def test_password_length(password: str, *, valid: bool) -> None:
+    if valid:
+        assert TypeAdapter(Password).validate_python(password) == password
+    else:
+        with pytest.raises(ValidationError):
+            TypeAdapter(Password).validate_python(password)
+
+
+@pytest.mark.parametrize(
+    "password", ["qwerty123456", "QWERTY123456", "1qaz2wsx3edc", "Leavemealone"]
+)
+def test_common_passwords_are_refused(password: str) -> None:
+    with pytest.raises(ValidationError) as excinfo:
+        UserCreate(email="a@example.com", password=password)
+    assert excinfo.value.errors()[0]["type"] == "common_password"
+    with pytest.raises(ValidationError):
+        UserUpdate(password=password)
+
+
+def test_the_common_password_list_is_the_shipped_one() -> None:
+    passwords = common_passwords()
+
+    assert len(passwords) >= 30_000
+    assert {"123456", "password", "qwerty", "iloveyou"} <= passwords
+    assert all(password == password.lower() for password in passwords)
+    assert is_common_password("PassWord")
+    assert not is_common_password(PASSWORD)
+
+
+async def test_a_common_password_is_a_validation_error(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/users", json={"email": "bob@example.com", "password": "Qwerty123456"}
+    )
+
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"] == [
+        {
+            "loc": ["body", "password"],
+            "msg": "This password is one of the most commonly used; choose another.",
+            "type": "common_password",
+        }
+    ]
+    assert "Qwerty123456" not in response.text
+
+
+async def test_a_short_password_is_a_validation_error(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/users", json={"email": "bob@example.com", "password": "elevenchars"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["type"] == "string_too_short"
+
+
+@pytest.mark.parametrize("password", ["elevenchars", "qwertyuiop123"])
+async def test_a_password_change_follows_the_policy(
+    client: AsyncClient, user: User, user_headers: dict[str, str], password: str
+) -> None:
+    response = await client.patch(
+        "/api/users/me", headers=user_headers, json={"password": password}
+    )
+
+    assert response.status_code == 422
