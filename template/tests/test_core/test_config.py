@@ -118,6 +118,16 @@ def test_password_min_length_bounds(
             load_settings()
 
 
+@pytest.mark.parametrize("name", ["JWT_ISSUER", "JWT_AUDIENCE"])
+def test_token_issuer_and_audience_cannot_be_empty(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(name, "")
+
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
 @pytest.mark.parametrize(
     ("password", "reason"),
     [
