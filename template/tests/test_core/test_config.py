@@ -1,8 +1,15 @@
+import secrets
+import time
 from pathlib import Path
 
 import pytest
 
-from src.core.config import SettingsError, load_settings
+from src.core.config import (
+    MIN_SECRET_KEY_BITS_PER_CHARACTER,
+    SettingsError,
+    load_settings,
+    secret_key_bits,
+)
 
 GOOD_SECRET = "Zq8v3nT1pW6yR0kB4mX9cJ2hF7dL5sGa"
 
@@ -126,6 +133,59 @@ def test_token_issuer_and_audience_cannot_be_empty(
 
     with pytest.raises(SettingsError, match=name):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param("0123456789" * 4, id="repeated-digits"),
+        pytest.param("0123456789" * 20, id="long-repeated-digits"),
+        pytest.param("abcdefghijklmnopqrstuvwxyz0123456789", id="sequences"),
+        pytest.param("qwertyuiopasdfghjklzxcvbnm1234567890", id="keyboard-rows"),
+        pytest.param("Password123!Password123!Password123!", id="repeated-password"),
+        pytest.param("9876543210zyxwvutsrqponmlkjihgfedcba", id="descending"),
+        pytest.param("aaaaabbbbbcccccdddddeeeeefffffggggghhhhhiiiiijjjjj", id="runs"),
+        pytest.param("ThisIsMySecretKeyForTheProductionServer", id="words"),
+        pytest.param(secrets.token_urlsafe(24) + "x" * 100, id="random-then-padding"),
+    ],
+)
+def test_predictable_secret_keys_are_refused(monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
+    monkeypatch.setenv("SECRET_KEY", secret)
+
+    with pytest.raises(SettingsError, match=r"SECRET_KEY: is too predictable") as excinfo:
+        load_settings()
+    assert secret[:16] not in str(excinfo.value)
+    judged = min(len(secret), 128)
+    assert secret_key_bits(secret) < MIN_SECRET_KEY_BITS_PER_CHARACTER * judged
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        pytest.param(secrets.token_urlsafe(48), id="token_urlsafe-48"),
+        pytest.param(secrets.token_urlsafe(24), id="token_urlsafe-24"),
+        pytest.param("test-only-3a7d9f0c2b4e6a8d1f3c5e7b9d0a2c4e6f8b", id="test-key"),
+        pytest.param(GOOD_SECRET, id="32-random-characters"),
+        pytest.param("6c1e0b7f9a4d2e8c5b3a1f0e9d8c7b6a", id="32-hex-digits"),
+        pytest.param(secrets.token_hex(64), id="128-hex-digits"),
+        pytest.param(secrets.token_urlsafe(96) + "0" * 5000, id="long-key-random-start"),
+    ],
+)
+def test_random_secret_keys_are_accepted(monkeypatch: pytest.MonkeyPatch, secret: str) -> None:
+    monkeypatch.setenv("SECRET_KEY", secret)
+
+    assert load_settings().secret_key.get_secret_value() == secret
+
+
+def test_only_the_start_of_a_long_secret_key_is_estimated(monkeypatch: pytest.MonkeyPatch) -> None:
+    # zxcvbn's cost grows with the square of the length; a huge key must still load fast.
+    monkeypatch.setenv("SECRET_KEY", "0123456789" * 13 + secrets.token_urlsafe(3000))
+
+    started = time.perf_counter()
+    with pytest.raises(SettingsError, match="too predictable"):
+        load_settings()
+
+    assert time.perf_counter() - started < 2
 
 
 @pytest.mark.parametrize(
