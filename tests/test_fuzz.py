@@ -128,6 +128,7 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
             "ARGON2_TIME_COST": "1",
             "ARGON2_MEMORY_COST": "8",
             "ARGON2_PARALLELISM": "1",
+            "ARGON2_ALLOW_WEAK_PARAMETERS": "true",
             "LOG_LEVEL": "WARNING",
         }
     )

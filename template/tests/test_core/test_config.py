@@ -1,5 +1,7 @@
+import logging
 import secrets
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,8 @@ import pytest
 from src.core.config import (
     MIN_SECRET_KEY_BITS_PER_CHARACTER,
     SettingsError,
+    argon2_meets_minimums,
+    get_settings,
     load_settings,
     secret_key_bits,
 )
@@ -110,6 +114,21 @@ def test_first_superuser_password_has_no_default_and_a_minimum_length(
     assert "admin" not in str(excinfo.value)
 
 
+def test_security_policy_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ARGON2_TIME_COST", "ARGON2_MEMORY_COST", "ARGON2_PARALLELISM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ARGON2_ALLOW_WEAK_PARAMETERS", raising=False)
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+
+    settings = load_settings()
+
+    assert settings.password_min_length == 12
+    assert settings.jwt_issuer == project["project"]["name"]
+    assert settings.jwt_audience == f"{project['project']['name']}-api"
+    assert settings.argon2_allow_weak_parameters is False
+    assert (settings.argon2_memory_cost, settings.argon2_time_cost) == (65536, 3)
+
+
 @pytest.mark.parametrize(
     ("value", "valid"), [("7", False), ("8", True), ("128", True), ("129", False)]
 )
@@ -186,6 +205,84 @@ def test_only_the_start_of_a_long_secret_key_is_estimated(monkeypatch: pytest.Mo
         load_settings()
 
     assert time.perf_counter() - started < 2
+
+
+def _argon2(monkeypatch: pytest.MonkeyPatch, memory: int, time_cost: int, parallelism: int) -> None:
+    monkeypatch.setenv("ARGON2_MEMORY_COST", str(memory))
+    monkeypatch.setenv("ARGON2_TIME_COST", str(time_cost))
+    monkeypatch.setenv("ARGON2_PARALLELISM", str(parallelism))
+    monkeypatch.delenv("ARGON2_ALLOW_WEAK_PARAMETERS", raising=False)
+
+
+@pytest.mark.parametrize(
+    ("memory", "time_cost", "parallelism"),
+    [
+        (47104, 1, 1),
+        (19456, 2, 1),
+        (12288, 3, 1),
+        (9216, 4, 1),
+        (7168, 5, 1),
+        (7168, 10, 1),
+        (65536, 3, 4),
+        (1048576, 1, 8),
+    ],
+)
+def test_argon2_costs_at_or_above_owasp_minimums_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, memory: int, time_cost: int, parallelism: int
+) -> None:
+    _argon2(monkeypatch, memory, time_cost, parallelism)
+
+    settings = load_settings()
+
+    assert (settings.argon2_memory_cost, settings.argon2_time_cost) == (memory, time_cost)
+
+
+@pytest.mark.parametrize(
+    ("memory", "time_cost"),
+    [(47103, 1), (19455, 2), (12287, 3), (9215, 4), (7167, 5), (7167, 100), (8, 1)],
+)
+def test_argon2_costs_below_owasp_minimums_are_refused(
+    monkeypatch: pytest.MonkeyPatch, memory: int, time_cost: int
+) -> None:
+    _argon2(monkeypatch, memory, time_cost, 1)
+
+    with pytest.raises(SettingsError, match="below OWASP's minimum") as excinfo:
+        load_settings()
+    assert f"ARGON2_MEMORY_COST={memory} with ARGON2_TIME_COST={time_cost}" in str(excinfo.value)
+    assert "47104 with 1" in str(excinfo.value)
+
+
+def test_weak_argon2_costs_need_the_explicit_opt_out(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _argon2(monkeypatch, 8, 1, 1)
+    monkeypatch.setenv("ARGON2_ALLOW_WEAK_PARAMETERS", "true")
+
+    with caplog.at_level(logging.WARNING, logger="src.core.config"):
+        settings = load_settings()
+
+    assert settings.argon2_memory_cost == 8
+    assert "ARGON2_ALLOW_WEAK_PARAMETERS" in caplog.text
+    assert "never use this setting in production" in caplog.text
+
+
+def test_strong_argon2_costs_log_no_warning_even_with_the_opt_out(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _argon2(monkeypatch, 65536, 3, 4)
+    monkeypatch.setenv("ARGON2_ALLOW_WEAK_PARAMETERS", "true")
+
+    with caplog.at_level(logging.WARNING, logger="src.core.config"):
+        load_settings()
+
+    assert caplog.text == ""
+
+
+def test_the_test_suite_runs_with_the_opt_out() -> None:
+    settings = get_settings()
+
+    assert settings.argon2_allow_weak_parameters is True
+    assert not argon2_meets_minimums(settings.argon2_memory_cost, settings.argon2_time_cost)
 
 
 @pytest.mark.parametrize(
