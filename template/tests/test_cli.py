@@ -56,7 +56,7 @@ def test_prompted_passwords_must_match(
 
 
 @pytest.mark.parametrize(
-    ("email", "password"), [("not-an-email", "long-enough"), ("a@b.co", "short")]
+    ("email", "password"), [("not-an-email", "long-enough-password"), ("a@b.co", "short")]
 )
 def test_invalid_input(
     created: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch, email: str, password: str
@@ -68,7 +68,7 @@ def test_invalid_input(
 
 
 def test_existing_user(created: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SUPERUSER_PASSWORD", "long-enough")
+    monkeypatch.setenv("SUPERUSER_PASSWORD", "long-enough-password")
     cli.main(["create-superuser", "admin@example.com"])
 
     assert cli.main(["create-superuser", "admin@example.com"]) == 1

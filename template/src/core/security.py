@@ -109,6 +109,8 @@ def create_access_token(
     issued_at = now or datetime.now(UTC)
     lifetime = timedelta(minutes=settings.access_token_expire_minutes)
     claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
         "sub": str(subject),
         "type": ACCESS_TOKEN_TYPE,
         "ver": token_version,
@@ -122,15 +124,19 @@ def create_access_token(
 def decode_access_token(token: str) -> AccessClaims | None:
     """Return the claims of a validly signed, unexpired access token, or None for any other.
 
-    Only the signature and the claims are checked here; whether `token_version` is still
-    the user's is for the caller to compare.
+    Only the signature and the claims are checked here (the issuer and the audience must be
+    the configured ones); whether `token_version` is still the user's is for the caller to
+    compare.
     """
+    settings = get_settings()
     try:
         claims = jwt.decode(
             token,
-            get_settings().secret_key.get_secret_value(),
+            settings.secret_key.get_secret_value(),
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "exp", "iat", "type", "ver"]},
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["iss", "aud", "sub", "exp", "iat", "type", "ver"]},
         )
     except jwt.InvalidTokenError:
         return None

@@ -2,9 +2,37 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-# Text without control characters: PostgreSQL refuses NUL in text columns, and line breaks
-# or terminal escapes have no place in names, which end up in logs and user interfaces.
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+# Characters no text field accepts, as the body of a regex character class: the Unicode
+# categories Cc (controls: NUL, which PostgreSQL cannot store, line breaks, terminal
+# escapes), Cf (format: bidi overrides and isolates, zero-width spaces and joiners, the soft
+# hyphen, tags) and Zl, Zp (line and paragraph separators), as of Unicode 15.1. Names end up
+# in logs and user interfaces, where these characters hide or reorder text.
+#
+# The rules are plain regexes so that the OpenAPI document states them as `pattern`s, which
+# is what clients and schema-driven test tools go by. Characters beyond the Basic
+# Multilingual Plane are written as themselves (no `r` prefix below), which Pydantic's and
+# Python's regex engines, and JSON Schema validators (with Unicode semantics), all read.
+_CONTROLS = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F"  # Cc but tab, LF, CR
+_TAB_AND_LINE_BREAKS = r"\t\n\r"
+_FORMAT_AND_SEPARATORS = (
+    r"\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F"
+    r"\u2028-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+)
+REFUSED_CHARACTERS = _CONTROLS + _TAB_AND_LINE_BREAKS + _FORMAT_AND_SEPARATORS
+# Spaces (category Zs): allowed, but not as the whole of a value.
+_SPACES = r"\u0020\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000"
+
+# Any text without the refused characters, blank included (e.g. a login name).
+NO_CONTROL_CHARACTERS = f"^[^{REFUSED_CHARACTERS}]*$"
+# One line with a visible character in it (names, titles): whitespace alone is refused.
+SINGLE_LINE_TEXT = f"^[{_SPACES}]*[^{REFUSED_CHARACTERS}{_SPACES}][^{REFUSED_CHARACTERS}]*$"
+# The same, but tabs and line breaks are allowed too (longer texts).
+MULTILINE_TEXT = (
+    f"^[{_SPACES}{_TAB_AND_LINE_BREAKS}]*"
+    f"[^{REFUSED_CHARACTERS}{_SPACES}][^{_CONTROLS}{_FORMAT_AND_SEPARATORS}]*$"
+)
 
 
 class ErrorBody(BaseModel):

@@ -66,7 +66,10 @@ async def test_access_token_claims(client: AsyncClient, user: User) -> None:
         tokens["access_token"],
         get_settings().secret_key.get_secret_value(),
         algorithms=["HS256"],
+        audience=get_settings().jwt_audience,
     )
+    assert claims["iss"] == get_settings().jwt_issuer
+    assert claims["aud"] == get_settings().jwt_audience
     assert claims["sub"] == str(user.id)
     assert claims["type"] == "access"
     assert claims["ver"] == user.token_version == 0
@@ -282,6 +285,8 @@ def _claims(user_id: uuid.UUID, **overrides: object) -> dict[str, object]:
     """The claims of a valid access token for a fresh user, changed by `overrides`."""
     now = datetime.now(UTC)
     claims: dict[str, object] = {
+        "iss": get_settings().jwt_issuer,
+        "aud": get_settings().jwt_audience,
         "sub": str(user_id),
         "type": "access",
         "ver": 0,

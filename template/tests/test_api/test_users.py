@@ -41,15 +41,15 @@ async def test_register_rejects_a_taken_email_in_any_case(client: AsyncClient, u
 @pytest.mark.parametrize(
     "payload",
     [
-        {"email": "not-an-email", "password": "long-enough"},
+        {"email": "not-an-email", "password": "long-enough-password"},
         {"email": "a@example.com", "password": "short"},
         {"email": "a@example.com", "password": "x" * 129},
-        {"email": f"{'a' * 250}@example.com", "password": "long-enough"},
-        {"email": "a@example.com", "password": "long-enough", "full_name": "n" * 101},
-        {"email": "a@example.com", "password": "long-enough", "full_name": "nul\x00byte"},
-        {"email": "a@example.com", "password": "long-enough", "full_name": "two\nlines"},
-        {"email": "a@example.com", "password": "long-enough", "is_superuser": True},
-        {"password": "long-enough"},
+        {"email": f"{'a' * 250}@example.com", "password": "long-enough-password"},
+        {"email": "a@example.com", "password": "long-enough-password", "full_name": "n" * 101},
+        {"email": "a@example.com", "password": "long-enough-password", "full_name": "nul\x00byte"},
+        {"email": "a@example.com", "password": "long-enough-password", "full_name": "two\nlines"},
+        {"email": "a@example.com", "password": "long-enough-password", "is_superuser": True},
+        {"password": "long-enough-password"},
     ],
 )
 async def test_register_validates_input(client: AsyncClient, payload: dict[str, object]) -> None:
