@@ -101,4 +101,3 @@ class UserRead(BaseModel):
     is_superuser: bool
     created_at: datetime
     updated_at: datetime
-

@@ -1,6 +1,7 @@
 import asyncio
 import base64
 import json
+import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -471,3 +472,17 @@ async def test_two_concurrent_refreshes_with_one_token_end_every_session() -> No
             await session.execute(
                 delete(RateLimitCounter).where(RateLimitCounter.key.endswith(":192.0.2.77"))
             )
+
+
+async def test_login_normalises_the_email_exactly_as_registration_does(
+    client: AsyncClient,
+) -> None:
+    decomposed = unicodedata.normalize("NFD", "José.Núñez@Example.com")
+    registered = await client.post("/api/users", json={"email": decomposed, "password": PASSWORD})
+    assert registered.status_code == 201
+
+    for spelling in (decomposed, unicodedata.normalize("NFC", decomposed), decomposed.upper()):
+        response = await client.post(
+            "/api/auth/token", data={"username": spelling, "password": PASSWORD}
+        )
+        assert response.status_code == 200, spelling

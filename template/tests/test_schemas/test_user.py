@@ -14,6 +14,7 @@ from src.core.config import get_settings
 from src.core.passwords import common_passwords, is_common_password
 from src.db.models import User
 from src.db.repositories import UserRepository
+from src.schemas.account import PasswordChange
 from src.schemas.user import (
     PASSWORD_MIN_LENGTH,
     Password,
@@ -185,7 +186,7 @@ def test_common_passwords_are_refused(password: str) -> None:
         UserCreate(email="a@example.com", password=password)
     assert excinfo.value.errors()[0]["type"] == "common_password"
     with pytest.raises(ValidationError):
-        UserUpdate(password=password)
+        PasswordChange(current_password=PASSWORD, new_password=password)
 
 
 def test_the_common_password_list_is_the_shipped_one() -> None:
@@ -229,8 +230,11 @@ async def test_a_short_password_is_a_validation_error(client: AsyncClient) -> No
 async def test_a_password_change_follows_the_policy(
     client: AsyncClient, user: User, user_headers: dict[str, str], password: str
 ) -> None:
-    response = await client.patch(
-        "/api/users/me", headers=user_headers, json={"password": password}
+    response = await client.post(
+        "/api/users/me/password",
+        headers=user_headers,
+        json={"current_password": PASSWORD, "new_password": password},
     )
 
     assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["loc"] == ["body", "new_password"]
