@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ FAST_HASHING = {
 @dataclass
 class Reply:
     status: int
-    headers: Mapping[str, str]
+    headers: Message  # case-insensitive: headers["Retry-After"] finds retry-after
     body: Any
     text: str
 
@@ -95,7 +96,7 @@ class Service:
             body = json.loads(text) if text else None
         except ValueError:
             body = None
-        return Reply(status, dict(reply_headers.items()), body, text)
+        return Reply(status, reply_headers, body, text)
 
     def login(self, email: str, password: str = PASSWORD) -> dict[str, str]:
         reply = self.call("POST", "/api/auth/token", form={"username": email, "password": password})
