@@ -32,11 +32,12 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from src.api.deps import Transactions, get_transactions
+from src.api.deps import get_transactions
 from src.core.config import get_settings
 from src.core.security import create_access_token
 from src.db.engine import build_engine
 from src.db.models import User
+from src.db.session import Transactions
 from src.main import app
 from src.schemas.user import UserCreate
 from src.services.account import AccountService

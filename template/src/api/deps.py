@@ -1,7 +1,6 @@
 """Request dependencies: settings, database transactions and the authenticated user."""
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,12 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from src.core.config import Settings
 from src.core.exceptions import ForbiddenError, UnauthorizedError
 from src.db.models import User
-from src.db.session import transaction
+from src.db.session import Transactions, transaction
 from src.services.auth import AuthService
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
-
-Transactions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 def get_transactions() -> Transactions:

@@ -1,8 +1,8 @@
 """The engine, the session factory and the gate in front of the connection pool."""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +18,11 @@ SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
 # rest. Waiting on this semaphore instead is first come, first served, which keeps the
 # p99 latency close to the median under load. Every session goes through `transaction`.
 checkout_gate = asyncio.Semaphore(get_settings().db_max_concurrency)
+
+
+# How code that opens its own units of work receives them: `transaction` in the service,
+# a function yielding the test's rolled-back session in the tests.
+Transactions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 @asynccontextmanager

@@ -8,8 +8,6 @@ database (`src.services.throttle`) and every outcome is written to the audit log
 """
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,13 +23,12 @@ from src.core.exceptions import (
 from src.core.security import hash_password, verify_password
 from src.db.models import User
 from src.db.repositories import UserRepository
+from src.db.session import Transactions
 from src.schemas.auth import TokenPair
 from src.schemas.user import UserCreate, normalize_email
 from src.services.auth import BAD_CREDENTIALS, AuthService
 from src.services.throttle import Limits, Throttle
 from src.services.user import EMAIL_TAKEN, UserService
-
-Transactions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 WRONG_CURRENT_PASSWORD = "The current password is incorrect."  # noqa: S105 - a message
 

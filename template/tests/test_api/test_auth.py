@@ -12,13 +12,12 @@ from httpx import AsyncClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.deps import Transactions
 from src.core.config import get_settings
 from src.core.exceptions import UnauthorizedError
 from src.core.security import create_access_token, hash_refresh_token
 from src.db.models import RateLimitCounter, RefreshToken, User
 from src.db.repositories import UserRepository
-from src.db.session import transaction
+from src.db.session import Transactions, transaction
 from src.main import create_app
 from src.schemas.auth import TokenPair
 from src.schemas.user import UserCreate

@@ -5,9 +5,9 @@ from collections.abc import AsyncIterator
 import pytest
 from httpx import AsyncClient, Response
 
-from src.api.deps import Transactions
 from src.core.config import Settings, get_settings
 from src.db.models import User
+from src.db.session import Transactions
 from src.main import create_app
 from tests.conftest import PASSWORD, serve
 

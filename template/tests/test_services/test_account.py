@@ -9,7 +9,6 @@ from pwdlib import PasswordHash
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.deps import Transactions
 from src.core import security
 from src.core.config import get_settings
 from src.core.exceptions import (
@@ -19,6 +18,7 @@ from src.core.exceptions import (
     UnauthorizedError,
 )
 from src.db.models import RateLimitCounter, RefreshToken, User
+from src.db.session import Transactions
 from src.schemas.user import UserCreate
 from src.services.user import UserService
 from tests.conftest import PASSWORD, account_service, stored_token_version

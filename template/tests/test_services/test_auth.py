@@ -4,11 +4,11 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from src.api.deps import Transactions
 from src.core.exceptions import UnauthorizedError
 from src.core.security import hash_refresh_token
 from src.db.models import RefreshToken, User
 from src.db.repositories import UserRepository
+from src.db.session import Transactions
 from src.services.auth import AuthService
 from tests.conftest import PASSWORD, account_service, stored_token_version
 
