@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 
@@ -65,3 +66,41 @@ def bench_new(ws: Workspace, plan: Plan, report: Report) -> None:
         times.append(run(ws.new_command(target), cwd=ws.root, env=env, timeout=120).seconds)
     progress(f"apiforge new --yes --no-git: median {seconds_text(statistics.median(times))}")
     report.timings.append(Timing("new", "apiforge new --yes --no-git", times, 1.0))
+
+
+def bench_verify(ws: Workspace, plan: Plan, report: Report) -> None:
+    """`apiforge verify --matrix pairwise --jobs 2` on the shipped template, once.
+
+    Every combination renders, installs (uv's cache is warm after the other parts, and
+    combinations that share a lock file share an environment) and runs every gate.
+    """
+    section("apiforge verify --matrix pairwise")
+    folder = ws.folder("verify")
+    results = folder / "verify.json"
+    command = [str(ws.apiforge), "verify", "--matrix", "pairwise", "--jobs", "2"]
+    completed = run(
+        [*command, "--report", str(results)], cwd=folder, env=ws.apiforge_env(), timeout=3600
+    )
+    verified = json.loads(results.read_text(encoding="utf-8"))
+    combinations = verified["combinations"]
+    gate_seconds: dict[str, float] = {}
+    for combination in combinations:
+        for step in combination["steps"]:
+            gate_seconds[step["name"]] = gate_seconds.get(step["name"], 0.0) + step["seconds"]
+    counts = verified["counts"]
+    slowest = max(combination["seconds"] for combination in combinations)
+    progress(
+        f"{len(combinations)} combinations ({counts['passed']} passed) in "
+        f"{seconds_text(completed.seconds)}; slowest combination {seconds_text(slowest)}; "
+        "time per gate, all combinations: "
+        + ", ".join(f"{name} {seconds_text(seconds)}" for name, seconds in gate_seconds.items())
+    )
+    report.timings.append(
+        Timing(
+            "verify.pairwise",
+            "apiforge verify --matrix pairwise --jobs 2",
+            [completed.seconds],
+            note=f"{len(combinations)} combinations, {counts['passed']} passed; one run",
+            details=[{name: round(seconds, 2) for name, seconds in gate_seconds.items()}],
+        )
+    )

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from apiforge.pgserver import PostgresUnavailable, throwaway_postgres
-from bench.apiforge_cli import bench_cli, bench_new
+from bench.apiforge_cli import bench_cli, bench_new, bench_verify
 from bench.commands import BenchError
 from bench.console import console, errors, progress
 from bench.figures import Report
@@ -47,7 +47,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         choices=PARTS,
         help="measure only this part (repeatable): cli, new, green (time to green), "
-        "suite (generated tests), load",
+        "suite (generated tests), load, verify (verify --matrix pairwise)",
     )
     parser.add_argument(
         "--json",
@@ -93,6 +93,9 @@ def bench_all(
     if "new" in parts:
         with attempt(report, "apiforge new"):
             bench_new(ws, plan, report)
+    if "verify" in parts:
+        with attempt(report, "apiforge verify"):
+            bench_verify(ws, plan, report)
     sqlite_project: Path | None = None
     if "green" in parts:
         with attempt(report, "time to green"):

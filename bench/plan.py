@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # cli: --help/--version latency; new: `apiforge new`; green: time to green;
-# suite: the generated test suite; load: the service under wrk, and login latency.
-PARTS = ("cli", "new", "green", "suite", "load")
+# suite: the generated test suite; load: the service under wrk, login latency and a login
+# storm; verify: `apiforge verify --matrix pairwise`.
+PARTS = ("cli", "new", "green", "suite", "load", "verify")
 
 
 @dataclass(frozen=True)
