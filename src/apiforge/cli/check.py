@@ -60,7 +60,7 @@ def check(
         )
         for entry in result.changes:
             out().print(f"\n[bold]## {entry.version}[/]")
-            out().print(entry.text, markup=False)
+            out().print(entry.text, markup=False, soft_wrap=True)
         out().print("\nRun `apiforge update` to bring it up to date.", markup=False)
     if result.behind:
         raise typer.Exit(1)
