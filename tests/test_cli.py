@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from apiforge import __version__
+from apiforge._help import TOP_LEVEL_HELP
 from apiforge.cli import app
 
 runner = CliRunner()
@@ -46,6 +48,67 @@ def test_help_does_not_import_copier_or_jinja() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _run_python(code: str, columns: str | None) -> tuple[str, list[str]]:
+    """Run *code* in a fresh interpreter with COLUMNS set (or unset); return what it printed
+    and the CLI modules it imported."""
+    code += (
+        "\nimport sys\n"
+        "print(sorted(m for m in ('typer', 'click', 'apiforge.cli') if m in sys.modules))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    *output, imported = result.stdout.splitlines(keepends=True)
+    return "".join(output), yaml.safe_load(imported)
+
+
+def _entry_point(argv: list[str], columns: str | None) -> tuple[str, list[str]]:
+    """The console script's `main`, run as *argv*."""
+    return _run_python(
+        f"import sys\nsys.argv = {argv!r}\nfrom apiforge.__main__ import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass",
+        columns,
+    )
+
+
+def _typer(option: str, columns: str | None) -> str:
+    """What Typer itself prints for `apiforge OPTION` on a terminal *columns* wide."""
+    output, _ = _run_python(
+        "from apiforge.cli import app\n"
+        f"try:\n    app([{option!r}], prog_name='apiforge')\nexcept SystemExit:\n    pass",
+        columns,
+    )
+    return output
+
+
+@pytest.mark.parametrize("option", ["--help", "-h", "--version"])
+def test_help_and_version_answer_without_importing_the_cli(option: str) -> None:
+    output, imported = _entry_point(["apiforge", option], columns="120")
+
+    assert imported == []
+    assert output == _typer(option, "120")
+
+
+@pytest.mark.parametrize("columns", ["80", "200", None], ids=["80", "200", "not-a-terminal"])
+def test_the_fast_help_is_typers_help_at_80_columns_or_more(columns: str | None) -> None:
+    # When this fails, paste the new `apiforge --help` into src/apiforge/_help.py.
+    assert _typer("--help", columns) == TOP_LEVEL_HELP
+
+
+def test_narrow_terminals_and_python_m_get_typers_own_help() -> None:
+    narrow, imported = _entry_point(["apiforge", "--help"], columns="60")
+    assert "typer" in imported
+    assert narrow == _typer("--help", "60")
+    assert narrow != TOP_LEVEL_HELP
+
+    module, imported = _entry_point(["/x/apiforge/__main__.py", "--help"], columns="120")
+    assert "typer" in imported
+    assert module.startswith("Usage: __main__.py")
 
 
 def test_new_with_defaults_creates_a_committed_project(tmp_path: Path) -> None:
