@@ -34,6 +34,7 @@ ENDPOINTS = (
     Endpoint("users_list", "GET /api/users?limit=50", "/api/users?limit=50", ADMIN_EMAIL),
 )
 USERS_ME = next(endpoint for endpoint in ENDPOINTS if endpoint.key == "users_me")
+USERS_LIST = next(endpoint for endpoint in ENDPOINTS if endpoint.key == "users_list")
 
 
 def http(
@@ -57,12 +58,11 @@ def http(
     return status, json.loads(body) if body else None
 
 
-def login(base: str, email: str) -> tuple[str, float]:
-    """Log in through the API; return the access token and the request's latency."""
+def login(base: str, email: str, path: str = "/api/auth/token") -> tuple[str, float]:
+    """Log in through the API (OAuth2's password form, posted to *path*); return the access
+    token and the request's latency."""
     started = time.perf_counter()
-    status, body = http(
-        "POST", f"{base}/api/auth/token", form={"username": email, "password": PASSWORD}
-    )
+    status, body = http("POST", base + path, form={"username": email, "password": PASSWORD})
     seconds = time.perf_counter() - started
     if status != 200:
         raise BenchError(f"login as {email} answered {status}: {body}")

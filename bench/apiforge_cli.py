@@ -1,43 +1,67 @@
-"""The `cli` and `new` parts: how fast apiforge answers, and `apiforge new`."""
+"""The `cli` and `new` parts: how fast apiforge answers, and `apiforge new`.
+
+Each is timed interleaved with its floor, the same interpreter doing the least the command
+must do (start; import copier), and held to a ratio to it.
+"""
 
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 
-from bench.commands import repeat, run
+from bench.commands import interleave, repeat, run
 from bench.console import progress, seconds_text, section
-from bench.figures import Report, Timing
+from bench.figures import Ratio, Report, Timing
 from bench.plan import Plan
 from bench.workspace import Workspace
 
+# The start-up floors, run by apiforge's own interpreter, and each ratio's upper limit.
+PYTHON_PASS = "python -c pass"
+IMPORT_COPIER = 'python -c "import copier"'
+CLI_RATIO_LIMIT = 5.0
+NEW_RATIO_LIMIT = 2.0
+
+
+def floor_ratio(key: str, label: str, measured: Timing, floor: Timing, limit: float) -> Ratio:
+    """*measured*'s median over *floor*'s, which must stay at or under *limit*; printed."""
+    ratio = Ratio(key, label, measured.median, floor.median, "s", "<=", limit)
+    progress(
+        f"{label}: {ratio.value:.1f}x ({seconds_text(measured.median)} / "
+        f"{seconds_text(floor.median)}; target <= {limit:g}x, {ratio.verdict})"
+    )
+    return ratio
+
 
 def bench_cli(ws: Workspace, plan: Plan, report: Report) -> None:
+    """`apiforge --help` and `--version` interleaved with a bare interpreter start-up."""
     section("CLI latency")
     env = ws.apiforge_env()
     cwd = ws.folder("cli")
-    floor = repeat(
-        "python -c pass", [sys.executable, "-c", "pass"], runs=plan.cli_runs, cwd=cwd, env=env
+    commands = {
+        PYTHON_PASS: lambda: [sys.executable, "-c", "pass"],
+        "apiforge --help": lambda: [str(ws.apiforge), "--help"],
+        "apiforge --version": lambda: [str(ws.apiforge), "--version"],
+    }
+    times = interleave(commands, runs=plan.cli_runs, cwd=cwd, env=env)
+    floor = Timing(
+        "cli.python_floor",
+        f"{PYTHON_PASS} (start-up floor)",
+        times[PYTHON_PASS],
+        note="the same interpreter doing nothing, interleaved with apiforge's runs",
     )
-    report.timings.append(
-        Timing(
-            "cli.python_floor",
-            "python -c pass (startup floor)",
-            floor,
-            note="reference: the same interpreter doing nothing",
+    report.timings.append(floor)
+    for option in ("help", "version"):
+        timing = Timing(f"cli.{option}", f"apiforge --{option}", times[f"apiforge --{option}"])
+        report.timings.append(timing)
+        report.ratios.append(
+            floor_ratio(
+                f"ratio.cli.{option}_over_python",
+                f"apiforge --{option} / {PYTHON_PASS}",
+                timing,
+                floor,
+                CLI_RATIO_LIMIT,
+            )
         )
-    )
-    for option, key in (("--help", "cli.help"), ("--version", "cli.version")):
-        times = repeat(
-            f"apiforge {option}",
-            [str(ws.apiforge), option],
-            runs=plan.cli_runs,
-            cwd=cwd,
-            env=env,
-        )
-        limit = 0.1 if option == "--help" else None
-        report.timings.append(Timing(key, f"apiforge {option}", times, limit))
     cold = repeat(
         "apiforge --help, no bytecode cache",
         [str(ws.apiforge), "--help"],
@@ -57,15 +81,30 @@ def bench_cli(ws: Workspace, plan: Plan, report: Report) -> None:
 
 
 def bench_new(ws: Workspace, plan: Plan, report: Report) -> None:
+    """`apiforge new` into new folders, interleaved with an interpreter importing copier."""
     section("apiforge new")
-    env = ws.apiforge_env()
-    run(ws.new_command(ws.folder("new") / "warmup"), cwd=ws.root, env=env, timeout=120)
-    times = []
-    for _ in range(plan.new_runs):
-        target = ws.folder("new") / "service"
-        times.append(run(ws.new_command(target), cwd=ws.root, env=env, timeout=120).seconds)
-    progress(f"apiforge new --yes --no-git: median {seconds_text(statistics.median(times))}")
-    report.timings.append(Timing("new", "apiforge new --yes --no-git", times, 1.0))
+    commands = {
+        IMPORT_COPIER: lambda: [sys.executable, "-c", "import copier"],
+        "apiforge new --yes --no-git": lambda: ws.new_command(ws.folder("new") / "service"),
+    }
+    times = interleave(commands, runs=plan.new_runs, cwd=ws.root, env=ws.apiforge_env())
+    floor = Timing(
+        "new.import_copier",
+        f"{IMPORT_COPIER} (floor of apiforge new)",
+        times[IMPORT_COPIER],
+        note="the same interpreter importing copier, interleaved with apiforge new",
+    )
+    new = Timing("new", "apiforge new --yes --no-git", times["apiforge new --yes --no-git"])
+    report.timings += [floor, new]
+    report.ratios.append(
+        floor_ratio(
+            "ratio.new_over_import_copier",
+            f"apiforge new / {IMPORT_COPIER}",
+            new,
+            floor,
+            NEW_RATIO_LIMIT,
+        )
+    )
 
 
 def bench_verify(ws: Workspace, plan: Plan, report: Report) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,3 +67,31 @@ def repeat(
 
 def tail(text: str, lines: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def interleave(
+    commands: Mapping[str, Callable[[], Sequence[str]]],
+    *,
+    runs: int,
+    cwd: Path,
+    env: Mapping[str, str],
+    warmups: int = 1,
+) -> dict[str, list[float]]:
+    """Time several commands side by side; return each label's times.
+
+    Each command (made afresh by its callable, e.g. for a new target folder) runs *warmups*
+    times untimed, then *runs* rounds in which every command runs once, in an order that
+    rotates each round: a machine getting busier or quieter shifts them alike.
+    """
+    labels = list(commands)
+    for _ in range(warmups):
+        for label in labels:
+            run(commands[label](), cwd=cwd, env=env, timeout=120)
+    times: dict[str, list[float]] = {label: [] for label in labels}
+    for round_number in range(runs):
+        shift = round_number % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            times[label].append(run(commands[label](), cwd=cwd, env=env, timeout=120).seconds)
+    for label in labels:
+        progress(f"{label}: median {seconds_text(statistics.median(times[label]))}")
+    return times

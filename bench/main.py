@@ -21,6 +21,7 @@ from bench.load import bench_service
 from bench.machine import REPO, ensure_wrk, first_line, machine, python_loop_ms
 from bench.plan import FULL, PARTS, QUICK, Plan
 from bench.projects import bench_suite, bench_time_to_green, create
+from bench.references import FastapiUsersApp
 from bench.service import Service
 from bench.tables import print_tables
 from bench.variants import bench_variants
@@ -79,7 +80,9 @@ def bench_postgres(
             bench_suite(ws, plan, report, project, "postgresql", suite)
         if "load" in parts:
             service = Service(ws, project, "postgresql", server.create_database("bench"))
-            bench_service(service, plan, report)
+            # fastapi-users for scale: its own environment and its own database.
+            fastapi_users = FastapiUsersApp(ws, server.create_database("fastapi_users"))
+            bench_service(service, plan, report, fastapi_users)
             if investigate:
                 bench_variants(service, plan, report)
 

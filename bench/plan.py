@@ -21,6 +21,9 @@ class Plan:
     load_runs: int = 3
     load_seconds: int = 10
     warmup_seconds: int = 3
+    # Idle time after every wrk run, warm-ups included, so one run's backlog (closing
+    # connections, PostgreSQL's background work) does not spill into the next.
+    pause_seconds: int = 2
     logins: int = 20
 
 
@@ -33,5 +36,6 @@ QUICK = Plan(
     load_runs=1,
     load_seconds=5,
     warmup_seconds=2,
+    pause_seconds=1,
     logins=10,
 )

@@ -9,7 +9,7 @@ import secrets
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +22,8 @@ from bench.workspace import Workspace
 APPS = Path(__file__).resolve().parent / "apps"
 APPS_PACKAGE = "bench_apps"
 
-# The servers ServerOptions.script can name, and the module of bench/apps/ each runs.
+# The servers ServerOptions.script can name in the generated project, and the module of
+# bench/apps/ each runs (fastapi_users_app runs elsewhere: bench/references.py).
 SCRIPTS = {
     "patched": "patched_service",
     "reference-orm": "reference_orm",
@@ -168,31 +169,52 @@ class Service:
         It is up once *probe* answers 200 (sent with *token*, if any).
         """
         port = processes.free_port()
-        log_path = self.ws.folder("server") / "server.log"
-        with log_path.open("w", encoding="utf-8") as log:
-            process = processes.start(
-                ["uv", "run", "--no-sync", *options.command(port)],
-                cwd=self.project,
-                env=self.env(options.settings),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_up(base + probe, token, process, log_path)
-            yield Running(base, process.pid)
-        finally:
-            processes.stop([process], grace=10)
+        command = ["uv", "run", "--no-sync", *options.command(port)]
+        env = self.env(options.settings)
+        with serve_command(self.ws, command, self.project, env, port, probe, token) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def serve_command(
+    ws: Workspace,
+    command: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    port: int,
+    probe: str,
+    token: str | None = None,
+) -> Iterator[Running]:
+    """Run *command*, a server listening on 127.0.0.1:*port*, in its own process group;
+    yield it once *probe* answers 200 (sent with *token*); stop the group afterwards."""
+    log_path = ws.folder("server") / "server.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        process = processes.start(
+            list(command), cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + probe, token, process, log_path)
+        yield Running(base, process.pid)
+    finally:
+        processes.stop([process], grace=10)
 
 
 def wait_until_up(url: str, token: str | None, process: subprocess.Popen[str], log: Path) -> None:
     deadline = time.monotonic() + 60
+    last = "no answer"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise BenchError(f"the service exited ({process.returncode}):\n{tail(log.read_text())}")
-        with contextlib.suppress(OSError, ValueError):
+        try:
             status, _ = http("GET", url, token=token)
+        except (OSError, ValueError) as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        else:
             if status == 200:
                 return
+            last = f"status {status}"
         time.sleep(0.1)
-    raise BenchError(f"the service did not answer within 60 s:\n{tail(log.read_text())}")
+    raise BenchError(
+        f"the service did not answer {url} with 200 within 60 s ({last}):\n{tail(log.read_text())}"
+    )

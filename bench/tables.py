@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from bench.console import console, database_name, seconds_text
-from bench.figures import CONNECTIONS, THREADS, USERS_ME_TARGET, Load, Report, Timing, WrkRun
+from bench.figures import CONNECTIONS, THREADS, Load, Ratio, Report, Timing, WrkRun
 
 
 def mark(passed: bool | None) -> str:
     if passed is None:
         return ""
-    return "[green]pass[/]" if passed else "[red]miss[/]"
+    return "[green]met[/]" if passed else "[red]missed[/]"
 
 
 def run_summary(run: WrkRun) -> str:
@@ -55,7 +55,8 @@ def timing_table(timings: Sequence[Timing]) -> Table:
 
 
 def load_table(title: str, loads: Sequence[Load], *, variants: bool) -> Table:
-    """The load figures; *variants* lists the investigation's variants instead of endpoints."""
+    """The load figures; *variants* lists the investigation's variants instead of endpoints,
+    each with its requests/s over the first variant's."""
     table = Table(title=title)
     if variants:
         table.add_column("Variant")
@@ -64,8 +65,8 @@ def load_table(title: str, loads: Sequence[Load], *, variants: bool) -> Table:
         table.add_column("Endpoint")
     for column in ("req/s", "p50", "p99", "CPU/req"):
         table.add_column(column, justify="right")
-    if not variants:
-        table.add_column("Target")
+    if variants:
+        table.add_column("req/s vs first", justify="right")
     table.add_column("")
     for load in loads:
         cpu = load.server_cpu_ms
@@ -75,12 +76,39 @@ def load_table(title: str, loads: Sequence[Load], *, variants: bool) -> Table:
             f"{load.median('p99_ms'):.1f} ms",
             "" if cpu is None else f"{cpu:.2f} ms",
         ]
-        result = mark(load.passed) if load.clean else "[red]errors[/]"
+        result = "" if load.clean else "[red]errors[/]"
         if variants:
-            table.add_row(load.label, *figures, result)
+            first = loads[0].median("requests_per_s")
+            share = load.median("requests_per_s") / first if first else 0.0
+            table.add_row(load.label, *figures, f"{share:.2f}", result)
         else:
-            target = load.target.text if load.target else ""
-            table.add_row(database_name(load.database), load.label, *figures, target, result)
+            table.add_row(database_name(load.database), load.label, *figures, result)
+    return table
+
+
+def figure_text(value: float, unit: str) -> str:
+    if unit == "s":
+        return seconds_text(value)
+    return f"{value:,.0f} {unit}" if unit == "req/s" else f"{value:.2f} {unit}"
+
+
+def ratio_table(ratios: Sequence[Ratio]) -> Table:
+    """Each ratio with the two figures it divides, its target and whether it was met."""
+    table = Table(title="Ratios (the targets are set in these)")
+    table.add_column("Ratio")
+    table.add_column("Value", justify="right")
+    table.add_column("Target")
+    table.add_column("")
+    table.add_column("Figures (numerator / denominator)")
+    for ratio in ratios:
+        table.add_row(
+            ratio.label,
+            f"{ratio.value:.2f}",
+            ratio.target,
+            mark(ratio.passed),
+            f"{figure_text(ratio.numerator, ratio.unit)} / "
+            f"{figure_text(ratio.denominator, ratio.unit)}",
+        )
     return table
 
 
@@ -100,10 +128,10 @@ def print_tables(report: Report) -> None:
     if report.loads:
         title = f"Under load: wrk -t{THREADS} -c{CONNECTIONS}, one uvicorn worker (medians)"
         console.print(load_table(title, report.loads, variants=False))
+    if report.ratios:
+        console.print(ratio_table(report.ratios))
     if report.investigation:
-        title = (
-            f"GET /api/users/me on PostgreSQL, one change at a time (target {USERS_ME_TARGET.text})"
-        )
+        title = "GET /api/users/me on PostgreSQL, one change at a time"
         console.print(load_table(title, report.investigation, variants=True))
     for reason in report.skipped:
         console.print(f"[yellow]skipped:[/] {reason}")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bench.api import USER_EMAIL, USERS_ME, sign_in
 from bench.console import progress, section
-from bench.figures import USERS_ME_TARGET, Load, Report, WrkRun
+from bench.figures import Load, Report, WrkRun
 from bench.load import load_endpoint
 from bench.plan import Plan
 from bench.service import ServerOptions, Service
@@ -82,7 +82,6 @@ def bench_variants(service: Service, plan: Plan, report: Report) -> None:
                 service.database,
                 variant.label,
                 measured,
-                USERS_ME_TARGET,
                 option.describe(),
             )
         )
