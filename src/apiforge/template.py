@@ -196,7 +196,9 @@ def load_config(template_dir: Path) -> dict[str, Any]:
     else:
         raise UsageError(f"{template_dir} has no copier.yml; is it a copier template?")
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # LibYAML's loader when PyYAML has it: the same YAML, read ten times faster.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        config = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"Cannot read {path}: {exc}".splitlines()[0]) from exc
     except yaml.YAMLError as exc:
