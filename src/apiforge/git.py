@@ -64,8 +64,14 @@ class Git:
 
     def identity_args(self) -> list[str]:
         """`-c` options giving a commit identity when the user has none configured."""
-        name = self.run("config", "user.name", check=False).strip()
-        email = self.run("config", "user.email", check=False).strip()
+        # One git call for both (a configured value's last line wins, as `git config` reads).
+        found = self.run("config", "--get-regexp", r"^user\.(name|email)$", check=False)
+        values: dict[str, str] = {}
+        for line in found.splitlines():
+            key, _, value = line.partition(" ")
+            values[key] = value
+        name = values.get("user.name", "").strip()
+        email = values.get("user.email", "").strip()
         if name and email:
             return []
         return [
