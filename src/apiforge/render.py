@@ -7,8 +7,11 @@ importing copier and Jinja. What the template is and where it comes from is
 
 from __future__ import annotations
 
+import functools
+import shutil
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from apiforge import __version__
 from apiforge.errors import UsageError, UserError
 from apiforge.template import BUNDLED_SOURCE, TemplateSource
 
-__all__ = ["record_bundled_source", "render_template"]
+__all__ = ["copy_template", "record_bundled_source", "render_template"]
 
 
 def render_template(
@@ -26,30 +29,34 @@ def render_template(
     data: Mapping[str, Any],
     defaults: bool,
     user_defaults: Mapping[str, Any] | None = None,
+    split: bool = True,
 ) -> None:
     """Render *source* into *dest* (which must not exist yet, or be empty).
 
     With ``defaults`` false copier asks the questions not answered by *data* at
-    the terminal. Copier's errors become :class:`UserError` with one line.
+    the terminal. Copier's errors become :class:`UserError` with one line. With
+    *split* (see :func:`copy_template`) the files copier would copy as they are are
+    copied by apiforge; the project is the same either way.
     """
     import copier
     from copier.errors import CopierAnswersInterrupt, CopierError
 
     with source.open() as src, warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        run = functools.partial(
+            copier.run_copy,
+            dst_path=dest,
+            data=dict(data),
+            defaults=defaults,
+            user_defaults=dict(user_defaults or {}),
+            vcs_ref=None if source.is_bundled else source.ref,
+            quiet=True,
+            unsafe=False,
+            cleanup_on_error=False,
+            overwrite=True,
+        )
         try:
-            copier.run_copy(
-                src,
-                dest,
-                data=dict(data),
-                defaults=defaults,
-                user_defaults=dict(user_defaults or {}),
-                vcs_ref=None if source.is_bundled else source.ref,
-                quiet=True,
-                unsafe=False,
-                cleanup_on_error=False,
-                overwrite=True,
-            )
+            copy_template(run, src, dest, split=split)
         except CopierAnswersInterrupt as exc:
             raise KeyboardInterrupt from exc
         except ValueError as exc:
@@ -58,6 +65,48 @@ def render_template(
             raise UserError(f"The template could not be rendered: {_one_line(exc)}") from exc
     if source.is_bundled:
         record_bundled_source(dest, __version__)
+
+
+def copy_template(
+    run: Callable[[str], object], src: str, dest: Path, *, split: bool = True
+) -> None:
+    """Have copier render the template *src* into *dest* with ``run(src)``.
+
+    With *split*, copier is given a copy of a template folder without the files it would
+    copy as they are (see :mod:`apiforge.verbatim`), and apiforge copies those itself:
+    copier renders every name as Jinja and runs git for every file it writes, which is
+    most of the time a render takes. Should a template include one of those files, the
+    render starts again with the whole template.
+    """
+    from jinja2 import TemplateNotFound
+
+    from apiforge.verbatim import split_template
+
+    with split_template(src) if split else nullcontext() as parts:
+        if parts is not None:
+            existed = dest.exists()
+            try:
+                run(str(parts.folder))
+            except TemplateNotFound:
+                _empty(dest, keep=existed)
+            else:
+                parts.finish(dest)
+                return
+    run(src)
+
+
+def _empty(folder: Path, *, keep: bool) -> None:
+    """Remove what a failed render wrote: *folder*'s content, and *folder* unless *keep*."""
+    if not folder.exists():
+        return
+    if not keep:
+        shutil.rmtree(folder)
+        return
+    for path in folder.iterdir():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _one_line(exc: BaseException) -> str:

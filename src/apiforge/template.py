@@ -336,7 +336,7 @@ def staged_template(folder: Path) -> Iterator[Path]:
     subdirectory = str(config.get("_subdirectory") or "").strip("/")
     symlinks = bool(config.get("_preserve_symlinks"))
     with tempfile.TemporaryDirectory(prefix="apiforge-template-") as tmp:
-        staged = Path(tmp) / "template"
+        staged = Path(tmp).resolve() / "template"
         if subdirectory and "{" not in subdirectory:
             staged.mkdir()
             for name in _CONFIG_FILES:
