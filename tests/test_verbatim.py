@@ -12,6 +12,7 @@ from typing import Any
 import copier
 import pytest
 from helpers import EVERY_TYPE, write_files
+from jinja2 import TemplateSyntaxError
 
 from apiforge.render import copy_template
 from apiforge.resources import make_resource, parse_fields
@@ -82,8 +83,9 @@ def test_the_bundled_template_renders_the_same_split_or_whole(
 ) -> None:
     with split_template(str(template_dir)) as split:
         assert split is not None, "the bundled template is rendered split"
-        assert "src/main.py.jinja" not in split.files
         assert "src/api/routes/auth.py" in split.files
+        assert ("src/main.py.jinja", "src/main.py") in split.bundled
+        assert not any("{" in name or "_locks" in name for name, _ in split.bundled)
     tree = _assert_same_render(template_dir, tmp_path, {"project_name": "svc", **answers})
     assert f"_src_path: {template_dir}\n".encode() in (tree[".copier-answers.yml"][0] or b"")
 
@@ -119,6 +121,13 @@ TRICKY_FILES = {
     "tpl/deep/er/info.txt.jinja": (
         "from {{ _copier_conf.src_path }}\n{% include 'tpl/_parts/part.txt' %}"
     ),
+    "tpl/scoped.txt.jinja": "{% set name = 'shadowed' %}{% import 'tpl/_parts/m.jinja' as m %}"
+    "{{ name }} {{ m.shout(name) }}\n",
+    "tpl/unscoped.txt.jinja": "{{ name }} {{ m is defined }}\n",
+    "tpl/trimmed.txt.jinja": "  {%- if flag -%}\n  yes  \n{%- else -%} no {%- endif -%}  \n",
+    "tpl/nonl.txt.jinja": "no newline at the end {{ name }}",
+    "tpl/_parts/m.jinja": "{% macro shout(s) %}{{ s | upper }}!{% endmacro %}",
+    "tpl/blocks.txt.jinja": "{% block b %}in a block{% endblock %} {{ self.b() }}\n",
     "tpl/_parts/part.txt": "an included part\n",
     "tpl/drop.tmp": "excluded\n",
     "tpl/keep.tmp": "taken back in\n",
@@ -145,11 +154,20 @@ def test_a_template_with_every_kind_of_name_renders_the_same(tmp_path: Path, fla
         # keep.tmp is left to copier, as a pattern excludes it (and a negated one takes it back)
         assert set(split.files) == {"a.txt", "bin/run.sh", "deep/er/plain.py"}
         assert "empty/nested" in split.folders
+        assert {name for name, _ in split.bundled} == {
+            "deep/er/info.txt.jinja",
+            "nonl.txt.jinja",
+            "scoped.txt.jinja",
+            "trimmed.txt.jinja",
+            "unscoped.txt.jinja",
+        }  # not b.txt.jinja (it shadows b.txt) nor blocks.txt.jinja
     tree = _assert_same_render(template, tmp_path, {"name": "thing", "flag": flag})
     assert tree["bin/run.sh"][1] == 0o755
     assert tree["empty/nested"][0] is None
     assert f"from {template}\n".encode() in (tree["deep/er/info.txt"][0] or b"")
     assert f"_src_path: {template}\n".encode() in (tree[".copier-answers.yml"][0] or b"")
+    assert tree["scoped.txt"][0] == b"shadowed SHADOWED!\n"
+    assert tree["unscoped.txt"][0] == b"thing False\n"
 
 
 def test_a_template_without_subdirectory_renders_the_same(tmp_path: Path) -> None:
@@ -184,6 +202,43 @@ def test_a_template_including_a_plain_file_renders_whole_again(tmp_path: Path) -
         assert split.files == ("plain.txt",)
     tree = _assert_same_render(template, tmp_path, {"name": "thing"})
     assert tree["uses.txt"][0] == b"thing: shared text\n"
+
+
+def test_a_bundled_file_that_fails_fails_as_copier_makes_it_fail(tmp_path: Path) -> None:
+    template = write_files(
+        tmp_path / "template",
+        {
+            "copier.yml": "_subdirectory: tpl\n",
+            "tpl/fine.txt.jinja": "fine\n",
+            "tpl/broken.txt.jinja": "{{ oops \n",
+        },
+    )
+    with split_template(str(template)) as split:
+        assert split is not None
+        assert len(split.bundled) == 2
+    errors = []
+    for how in (True, False):
+        with pytest.raises(TemplateSyntaxError) as caught:
+            _renders(template, tmp_path / str(how) / "svc", {}, split=how)
+        errors.append((caught.value.name, caught.value.lineno, caught.value.message))
+    assert errors[0] == errors[1]
+    assert errors[0][0] == "tpl/broken.txt.jinja"
+
+
+def test_jinja_options_on_whitespace_keep_files_out_of_the_bundle(tmp_path: Path) -> None:
+    template = write_files(
+        tmp_path / "template",
+        {
+            "copier.yml": "_envops:\n  trim_blocks: true\n",
+            "a.txt.jinja": "{% if true %}\nyes\n{% endif %}\n",
+            "b.txt": "plain\n",
+        },
+    )
+    with split_template(str(template)) as split:
+        assert split is not None
+        assert split.bundled == ()
+        assert split.files == ("b.txt",)
+    _assert_same_render(template, tmp_path, {})
 
 
 @pytest.mark.parametrize(

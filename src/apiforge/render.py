@@ -56,7 +56,8 @@ def render_template(
             overwrite=True,
         )
         try:
-            copy_template(run, src, dest, split=split)
+            # Not at the terminal: a split render that fails starts again, asking again.
+            copy_template(run, src, dest, split=split and defaults)
         except CopierAnswersInterrupt as exc:
             raise KeyboardInterrupt from exc
         except ValueError as exc:
@@ -72,25 +73,27 @@ def copy_template(
 ) -> None:
     """Have copier render the template *src* into *dest* with ``run(src)``.
 
-    With *split*, copier is given a copy of a template folder without the files it would
-    copy as they are (see :mod:`apiforge.verbatim`), and apiforge copies those itself:
-    copier renders every name as Jinja and runs git for every file it writes, which is
-    most of the time a render takes. Should a template include one of those files, the
-    render starts again with the whole template.
+    With *split*, copier is given a copy of a template folder with only what needs it
+    (see :mod:`apiforge.verbatim`): copier renders every name as Jinja and builds a
+    context and runs git for every file it writes, which is most of the time a render
+    takes. Should the split render fail (a template including a file copier was not
+    given, a Jinja error), the render starts again with the whole template, so that the
+    project, or the error, is copier's own.
     """
-    from jinja2 import TemplateNotFound
+    from copier.errors import YieldTagInFileError
+    from jinja2 import TemplateError
 
-    from apiforge.verbatim import split_template
+    from apiforge.verbatim import SplitError, split_template
 
     with split_template(src) if split else nullcontext() as parts:
         if parts is not None:
             existed = dest.exists()
             try:
                 run(str(parts.folder))
-            except TemplateNotFound:
+                parts.finish(dest)
+            except (TemplateError, YieldTagInFileError, SplitError):
                 _empty(dest, keep=existed)
             else:
-                parts.finish(dest)
                 return
     run(src)
 

@@ -1,23 +1,31 @@
-"""Set apart the files of a template that copier would copy as they are.
+"""Give copier only the part of a template that needs it.
 
 Copier renders every name in a template as a Jinja template, part by part and several
-times over, and runs git once for every file it writes (to carry an executable bit into
-a git index). For a template whose files are mostly plain, that is most of what
-rendering costs. Yet a file whose path has no Jinja syntax and no templates suffix,
-that no exclusion pattern matches and that has no templated sibling comes out byte for
-byte, with its mode. :func:`split_template` sets such files apart, so that apiforge
-copies them itself, and yields a copy of the template without them for copier.
+times over, and for every file it writes it builds a render context and runs git once
+(to carry an executable bit into a git index). For a template whose names are mostly
+plain, that is most of what rendering costs. :func:`split_template` divides a template
+folder three ways and yields a copy of it for copier holding only what needs copier:
 
-Copier stays the judge of everything else: every name with Jinja syntax, every file it
-renders, the answers file, and whatever an exclusion pattern might leave out. A template
-that uses something the split cannot vouch for (Jinja extensions, tasks, symlinks,
-includes that depend on which files exist...) is not split at all.
+- a file whose path has no Jinja syntax and no templates suffix, that no exclusion
+  pattern matches and that has no templated sibling comes out of copier byte for byte,
+  with its mode: apiforge copies it itself;
+- a file with a plain path and the templates suffix (``README.md.jinja``) is rendered by
+  copier together with the others like it, as one template with each file's text in a
+  ``{% with %}`` scope of its own, and apiforge cuts the result back into files;
+- everything else (a name with Jinja syntax, whatever an exclusion might match, the
+  answers file) is copier's, as it is.
+
+A template using something this cannot vouch for (Jinja extensions, tasks, symlinks,
+whitespace options, blocks, includes that depend on which files exist...) is not split,
+and :func:`apiforge.render.copy_template` renders the whole template again when a split
+render fails, so that copier's own error is the one shown.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -25,14 +33,14 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from apiforge.errors import UsageError
 from apiforge.template import load_config
 
-__all__ = ["Split", "split_template"]
+__all__ = ["Split", "SplitError", "split_template"]
 
 _DEFAULT_EXCLUDE = (
     "copier.yaml",
@@ -54,6 +62,16 @@ _UNSUPPORTED_SETTINGS = ("_jinja_extensions", "_tasks", "_external_data", "_pres
 """Settings under which a template is rendered by copier alone: extensions may rewrite
 any name, tasks and external data read the project while copier renders it."""
 
+_UNBUNDLED_ENVOPS = (
+    "trim_blocks",
+    "lstrip_blocks",
+    "autoescape",
+    "line_statement_prefix",
+    "line_comment_prefix",
+)
+"""Jinja options under which a file renders differently inside another template (they act
+on the whitespace around tags, or depend on the template's name)."""
+
 _PLAIN_PATH = re.compile(r"/[\w/.+-]*", re.ASCII)
 """Paths written the same way as they are, in YAML, in JSON and in a shell: the template
 folder copier records (`_src_path`) is put back in what it rendered only when both it and
@@ -64,29 +82,46 @@ _CHOICE_OF_FILES = re.compile(rb"ignore\s+missing|\b(?:include|import|extends|fr
 renders differently without the files set apart, so it is not split."""
 
 
+class SplitError(Exception):
+    """A split render did not come out as planned; the whole template renders instead."""
+
+
 class _Unsupported(Exception):
     """The template uses something the split cannot vouch for."""
 
 
 @dataclass(frozen=True)
 class Split:
-    """A template split in two: what copier renders, and the files apiforge copies."""
+    """A template split for rendering: what copier renders, and what apiforge does."""
 
     folder: Path
-    """A copy of the template without the files set apart: what copier renders."""
+    """A copy of the template with what needs copier: what copier renders."""
     source: Path
-    """The original template's folder (its ``_subdirectory``) holding those files."""
+    """The original template's folder (its ``_subdirectory``)."""
     files: tuple[str, ...]
     """The files copied as they are, relative to ``source`` (and to the project)."""
     folders: tuple[str, ...]
     """The folders made as they are, relative to ``source``, empty ones included."""
     recorded: str
     """The template folder as copier would have recorded it (``_src_path``)."""
+    bundled: tuple[tuple[str, str], ...] = ()
+    """The templated files rendered as one, in order: (template file, project file)."""
+    bundle: str = ""
+    """What copier writes for them into the project (removed again)."""
+    separator: str = ""
+    """What follows each file's text in the bundle."""
 
     def finish(self, dest: Path) -> None:
         """Complete copier's render of ``folder`` in *dest* as copier would have rendered the
-        whole template: the original folder where copier wrote the copy's, then the files
-        set apart, with their mode."""
+        whole template: the bundle cut into its files, the original folder where copier
+        wrote the copy's, then the files copied as they are, with their mode.
+
+        Raises SplitError when the bundle does not hold the files it should, or when a file
+        comes out of two names (copier's order would decide which one the project gets).
+        """
+        for folder in self.folders:
+            (dest / folder).mkdir(parents=True, exist_ok=True)
+        rendered = self._unbundle(dest)
         copy = str(self.folder).encode()
         original = self.recorded.encode()
         for path in sorted(dest.rglob("*")):
@@ -94,18 +129,42 @@ class Split:
                 content = path.read_bytes()
                 if copy in content:
                     path.write_bytes(content.replace(copy, original))
-        for folder in self.folders:
-            (dest / folder).mkdir(parents=True, exist_ok=True)
         for name in self.files:
-            target = dest / name
-            if target.exists():
-                continue  # a rendered name came out the same: copier's order decides; keep it
-            source = self.source / name
-            shutil.copyfile(source, target)
-            mode = stat.S_IMODE(source.stat().st_mode)
-            if stat.S_IMODE(target.stat().st_mode) != mode:
-                with suppress(PermissionError):  # as copier: some file systems refuse chmod
-                    target.chmod(mode)
+            if name in rendered or (dest / name).exists():
+                raise SplitError(f"{name} was rendered from another name as well")
+            shutil.copyfile(self.source / name, dest / name)
+            self._take_mode(dest / name, name)
+
+    def _unbundle(self, dest: Path) -> set[str]:
+        """Cut the bundle copier rendered into the files; the project files it wrote."""
+        if not self.bundled:
+            return set()
+        output = dest / self.bundle
+        try:
+            pieces = output.read_bytes().split(self.separator.encode())
+        except OSError as exc:
+            raise SplitError(f"copier wrote no {self.bundle}") from exc
+        if len(pieces) != len(self.bundled) + 1 or pieces[-1]:
+            raise SplitError(
+                f"{self.bundle} holds {len(pieces) - 1} files, not {len(self.bundled)}"
+            )
+        output.unlink()
+        written = set()
+        for (name, target), content in zip(self.bundled, pieces, strict=False):
+            path = dest / target
+            if path.exists():
+                raise SplitError(f"{target} was rendered from another name as well")
+            path.write_bytes(content)
+            self._take_mode(path, name)
+            written.add(target)
+        return written
+
+    def _take_mode(self, path: Path, name: str) -> None:
+        """Give *path* the mode of the template file *name*, as copier does."""
+        mode = stat.S_IMODE((self.source / name).stat().st_mode)
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            with suppress(PermissionError):  # as copier: some file systems refuse chmod
+                path.chmod(mode)
 
 
 @contextmanager
@@ -127,7 +186,7 @@ def split_template(src: str) -> Iterator[Split | None]:
             return
         try:
             plan.build(folder)
-        except _Unsupported:
+        except (_Unsupported, OSError, UnicodeError):
             yield None
             return
         yield Split(
@@ -136,31 +195,37 @@ def split_template(src: str) -> Iterator[Split | None]:
             files=tuple(path.as_posix() for path in plan.files),
             folders=tuple(path.as_posix() for path in plan.folders),
             recorded=src,
+            bundled=tuple(
+                (path.as_posix(), path.with_suffix("").as_posix()) for path in plan.bundled
+            ),
+            bundle=plan.bundle_name,
+            separator=plan.separator,
         )
-
-
-def link_or_copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
-    """Hard-link *source* at *target*, or copy it with its mode where the two are on different
-    file systems. Only for the copy copier renders, which nothing writes to."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
 
 
 @dataclass
 class _Plan:
     root: Path
     copy_root: Path
-    files: list[PurePosixPath]
-    folders: list[PurePosixPath]
-    rendered: list[PurePosixPath]
-    """Files and folders (with all below them) left to copier."""
-    statements: tuple[str, ...]
-    """What starts a Jinja statement (an include among them) in this template."""
+    rules: _Rules
+    files: list[PurePosixPath] = field(default_factory=list)
+    folders: list[PurePosixPath] = field(default_factory=list)
+    bundled: list[PurePosixPath] = field(default_factory=list)
+    """Templated files with plain names, rendered by copier as one."""
+    rendered: list[PurePosixPath] = field(default_factory=list)
+    """Files and folders (with all below them) left to copier as they are."""
+    token: str = field(default_factory=lambda: secrets.token_hex(12))
+
+    @property
+    def bundle_name(self) -> str:
+        return f".apiforge-bundle-{self.token}" if self.bundled else ""
+
+    @property
+    def separator(self) -> str:
+        return f"\x1eapiforge-bundle-{self.token}\x1e" if self.bundled else ""
 
     def build(self, folder: Path) -> None:
-        """Write the template without the files set apart into *folder*."""
+        """Write the copy of the template copier renders into *folder*."""
         folder.mkdir()
         lean_root = folder / self.copy_root.relative_to(self.root)
         if lean_root != folder:
@@ -177,13 +242,31 @@ class _Plan:
                 shutil.copytree(source, target, copy_function=link_or_copy)
             else:
                 link_or_copy(source, target)
-        starts = [marker.encode() for marker in self.statements]
+        if self.bundled:
+            wrap = self.rules.scope
+            assert wrap is not None
+            texts = (
+                f"{wrap[0]}{(self.copy_root / path).read_text(encoding='utf-8')}{wrap[1]}"
+                for path in self.bundled
+            )
+            bundle = lean_root / f"{self.bundle_name}{self.rules.suffix}"
+            bundle.write_text("".join(f"{text}{self.separator}" for text in texts), "utf-8")
+        starts = [marker.encode() for marker in self.rules.statements]
         for copied in folder.rglob("*"):
             if not copied.is_file():
                 continue
             content = copied.read_bytes()
             if any(start in content for start in starts) and _CHOICE_OF_FILES.search(content):
                 raise _Unsupported(copied)
+
+
+def link_or_copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Hard-link *source* at *target*, or copy it with its mode where the two are on different
+    file systems. Only for the copy copier renders, which nothing writes to."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def _plan(src: str) -> _Plan | None:
@@ -194,19 +277,21 @@ def _plan(src: str) -> _Plan | None:
         return None  # copier records the resolved path as well; it clones a repository
     if (root / "copier.yml").exists() and (root / "copier.yaml").exists():
         return None
-    config = load_config(root)
-    rules = _Rules.read(config)
+    rules = _Rules.read(load_config(root))
     copy_root = (root / rules.subdirectory).resolve()
     if not copy_root.is_relative_to(root) or not copy_root.is_dir():
         return None
-    plan = _Plan(root, copy_root, [], [], [], rules.statements)
-    _walk(copy_root, None, rules, plan)
+    plan = _Plan(root, copy_root, rules)
+    _walk(copy_root, None, plan)
+    if plan.bundled and rules.excluded(plan.bundle_name):
+        plan.rendered.extend(plan.bundled)
+        plan.bundled.clear()
     return plan
 
 
-def _walk(directory: Path, parent: PurePosixPath | None, rules: _Rules, plan: _Plan) -> None:
-    """Sort what is below *directory* (with all above it copied as it is) into files and
-    folders copied as they are and those left to copier."""
+def _walk(directory: Path, parent: PurePosixPath | None, plan: _Plan) -> None:
+    """Sort what is below *directory* (with all above it copied as it is): copied as it is,
+    bundled, or left to copier."""
     for entry in sorted(os.scandir(directory), key=lambda entry: entry.name):
         path = parent / entry.name if parent else PurePosixPath(entry.name)
         if entry.is_symlink():
@@ -214,15 +299,18 @@ def _walk(directory: Path, parent: PurePosixPath | None, rules: _Rules, plan: _P
         is_dir = entry.is_dir(follow_symlinks=False)
         if not is_dir and not entry.is_file(follow_symlinks=False):
             raise _Unsupported(path)
-        if not rules.as_is(path, plan):
+        if plan.rules.as_is(path, plan):
+            if is_dir:
+                plan.folders.append(path)
+                _walk(Path(entry.path), path, plan)
+            else:
+                plan.files.append(path)
+        elif not is_dir and plan.rules.bundles(path, plan):
+            plan.bundled.append(path)
+        else:
             plan.rendered.append(path)
             if is_dir:
                 _check_below(Path(entry.path))
-        elif is_dir:
-            plan.folders.append(path)
-            _walk(Path(entry.path), path, rules, plan)
-        else:
-            plan.files.append(path)
 
 
 def _check_below(directory: Path) -> None:
@@ -248,6 +336,11 @@ class _Rules:
     """What of ``markers`` starts a statement."""
     excluded: Callable[[str], bool]
     """True for a path that copier might exclude (a superset of what it does exclude)."""
+    scope: tuple[str, str] | None
+    """The ``{% with %}`` and ``{% endwith %}`` that give each bundled file a scope of its
+    own; None when the template's Jinja options keep files from being bundled."""
+    unbundled: re.Pattern[str] | None
+    """Jinja in a file's text that keeps it from being bundled: blocks, `extends`, `self`."""
 
     @classmethod
     def read(cls, config: Mapping[str, Any]) -> _Rules:
@@ -256,21 +349,28 @@ class _Rules:
         envops = config.get("_envops") or {}
         if not isinstance(envops, Mapping):
             raise _Unsupported("_envops")
-        starts = {
+        delimiters = {
             key: envops.get(key, default)
             for key, default in (
                 ("block_start_string", "{%"),
+                ("block_end_string", "%}"),
                 ("variable_start_string", "{{"),
+                ("variable_end_string", "}}"),
                 ("comment_start_string", "{#"),
                 ("line_statement_prefix", None),
                 ("line_comment_prefix", None),
             )
         }
-        markers = tuple(_text(start) for start in starts.values() if start is not None)
+        starts = ("block_start_string", "variable_start_string", "comment_start_string")
+        markers = tuple(
+            _text(delimiters[key])
+            for key in (*starts, "line_statement_prefix", "line_comment_prefix")
+            if delimiters[key] is not None
+        )
         statements = tuple(
-            _text(starts[key])
+            _text(delimiters[key])
             for key in ("block_start_string", "line_statement_prefix")
-            if starts[key] is not None
+            if delimiters[key] is not None
         )
         if not all(markers):
             raise _Unsupported("_envops")
@@ -285,6 +385,12 @@ class _Rules:
         plain = [suffix, answers_file, subdirectory, *patterns]
         if not suffix or any(marker in text for text in plain for marker in markers):
             raise _Unsupported("Jinja in settings")
+        block, end = _text(delimiters["block_start_string"]), _text(delimiters["block_end_string"])
+        bundles = envops.get("keep_trailing_newline", True) is True and not any(
+            envops.get(key) for key in _UNBUNDLED_ENVOPS
+        )
+        opening = (block, _text(delimiters["variable_start_string"]))
+        closing = (end, _text(delimiters["variable_end_string"]))
         return cls(
             subdirectory=subdirectory,
             suffix=suffix,
@@ -292,19 +398,55 @@ class _Rules:
             markers=markers,
             statements=statements,
             excluded=_matcher([*patterns, *_DEFAULT_EXCLUDE]),
+            scope=(f"{block} with {end}", f"{block} endwith {end}") if bundles else None,
+            unbundled=re.compile(
+                rf"{re.escape(block)}[-+]?\s*(?:extends|block)\b"
+                rf"|(?:{'|'.join(map(re.escape, opening))})"
+                rf"(?:(?!{'|'.join(map(re.escape, closing))}).)*?\bself\b",
+                re.DOTALL,
+            ),
         )
 
     def as_is(self, path: PurePosixPath, plan: _Plan) -> bool:
         """Whether copier would write *path* (all above it being so) as it is."""
         name = path.name
-        text = path.as_posix()
         if any(marker in name for marker in self.markers) or name.endswith(self.suffix):
             return False
-        if name == self.answers_file or self.excluded(text) or self.excluded(f"{text}/"):
+        return self._plain_target(path) and not self._shadowed(path, plan)
+
+    def bundles(self, path: PurePosixPath, plan: _Plan) -> bool:
+        """Whether the file *path* (all above it being copied as it is) is a template with a
+        plain name that renders the same inside the bundle as on its own."""
+        name = path.name
+        if self.scope is None or self.unbundled is None or path.suffix != self.suffix:
             return False
-        # Copier skips a file or folder beside a templated one of the same name, looking
-        # in the _subdirectory and, for the rendered name, in the template's root too.
-        return not any(
+        if any(marker in name for marker in self.markers) or self.excluded(path.as_posix()):
+            return False
+        target = path.with_suffix("")
+        if not self._plain_target(target) or self._shadowed(path, plan):
+            return False
+        if os.path.lexists(plan.copy_root / target):
+            return False  # a plain file it shadows: copier needs both to skip that one
+        try:
+            text = (plan.copy_root / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeError):
+            return False
+        return not self.unbundled.search(text)
+
+    def _plain_target(self, path: PurePosixPath) -> bool:
+        """Whether copier writes to *path* without excluding it or reading it as the answers
+        file."""
+        text = path.as_posix()
+        if path.name == self.answers_file:
+            return False
+        # Also as a folder ("name/"), for patterns that match folders only.
+        return not (self.excluded(text) or self.excluded(f"{text}/"))
+
+    def _shadowed(self, path: PurePosixPath, plan: _Plan) -> bool:
+        """Whether copier skips *path* for a templated sibling of the same name, which it
+        looks for in the _subdirectory and, for the rendered name, in the template's root."""
+        text = path.as_posix()
+        return any(
             os.path.lexists(base / f"{text}{self.suffix}") for base in (plan.copy_root, plan.root)
         )
 
@@ -316,10 +458,11 @@ def _text(value: Any) -> str:
 
 
 def _matcher(patterns: list[str]) -> Callable[[str], bool]:
-    """Whether a path may be excluded by *patterns*, read as copier reads them (gitignore
-    style) or as older copiers did; negated patterns are left out, since they only ever
-    take a path back in."""
-    from pathspec import PathSpec
+    """Whether a path may be excluded by *patterns*, read as copier reads them: gitignore
+    style with pathspec 1.0 and later, git's wildmatch before. Negated patterns are left
+    out, since they only ever take a path back in; paths are tried as written and in the
+    decomposed form copier gives the patterns."""
+    import pathspec
 
     lines = sorted(
         {
@@ -329,17 +472,15 @@ def _matcher(patterns: list[str]) -> Callable[[str], bool]:
             for form in (pattern, unicodedata.normalize("NFD", pattern))
         }
     )
-    specs = []
+    major = pathspec.__version__.partition(".")[0]
+    style = "gitignore" if major.isdigit() and int(major) >= 1 else "gitwildmatch"
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pathspec 1.x deprecates the older style
-        for style in ("gitignore", "gitwildmatch"):
-            with suppress(LookupError):
-                specs.append(PathSpec.from_lines(style, lines))
-    if not specs:
-        raise _Unsupported("pathspec")
+        warnings.simplefilter("ignore")  # pathspec 1.x deprecates "gitwildmatch"
+        spec = pathspec.PathSpec.from_lines(style, lines)
 
     def excluded(path: str) -> bool:
-        forms = {path, unicodedata.normalize("NFD", path)}
-        return any(spec.match_file(form) for spec in specs for form in forms)
+        return spec.match_file(path) or (
+            not path.isascii() and spec.match_file(unicodedata.normalize("NFD", path))
+        )
 
     return excluded
