@@ -251,6 +251,10 @@ def test_jinja_options_on_whitespace_keep_files_out_of_the_bundle(tmp_path: Path
         ({"t.txt.jinja": "{% include 'maybe.txt' ignore missing %}"}, "a choice of files"),
         ({"t.txt.jinja": "{% include ['a.txt', 'b.txt'] %}"}, "a choice of files"),
         ({"copier.yml": "---\na: 1\n---\nb: 2\n"}, "several YAML documents"),
+        (
+            {"copier.yml": "_subdirectory: tpl\n", "tpl/d/x.md": "x\n", "d/x.md.jinja": "y\n"},
+            "a templated sibling in a folder beside the subdirectory",
+        ),
     ],
 )
 def test_templates_the_split_cannot_vouch_for_are_rendered_whole(

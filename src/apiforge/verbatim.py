@@ -110,61 +110,73 @@ class Split:
     """What copier writes for them into the project (removed again)."""
     separator: str = ""
     """What follows each file's text in the bundle."""
+    modes: Mapping[str, int] = field(default_factory=dict)
+    """The permission bits of the files copied and bundled, by template file."""
 
     def finish(self, dest: Path) -> None:
         """Complete copier's render of ``folder`` in *dest* as copier would have rendered the
-        whole template: the bundle cut into its files, the original folder where copier
-        wrote the copy's, then the files copied as they are, with their mode.
+        whole template: the original folder where copier wrote the copy's, the bundle cut
+        into its files, then the files copied as they are, each with its template file's
+        mode.
 
         Raises SplitError when the bundle does not hold the files it should, or when a file
         comes out of two names (copier's order would decide which one the project gets).
         """
         for folder in self.folders:
             (dest / folder).mkdir(parents=True, exist_ok=True)
-        rendered = self._unbundle(dest)
-        copy = str(self.folder).encode()
-        original = self.recorded.encode()
-        for path in sorted(dest.rglob("*")):
-            if path.is_file() and not path.is_symlink():
-                content = path.read_bytes()
-                if copy in content:
-                    path.write_bytes(content.replace(copy, original))
+        written = _files_below(dest)
+        for name in written - {self.bundle}:
+            content = (dest / name).read_bytes()
+            if self._copy_path in content:
+                (dest / name).write_bytes(self._put_back(content))
+        taken = written | self._unbundle(dest, written)
         for name in self.files:
-            if name in rendered or (dest / name).exists():
+            if name in taken:
                 raise SplitError(f"{name} was rendered from another name as well")
             shutil.copyfile(self.source / name, dest / name)
             self._take_mode(dest / name, name)
 
-    def _unbundle(self, dest: Path) -> set[str]:
+    @property
+    def _copy_path(self) -> bytes:
+        return str(self.folder).encode()
+
+    def _put_back(self, content: bytes) -> bytes:
+        """*content* with the original template folder where copier wrote the copy's."""
+        return content.replace(self._copy_path, self.recorded.encode())
+
+    def _unbundle(self, dest: Path, written: set[str]) -> set[str]:
         """Cut the bundle copier rendered into the files; the project files it wrote."""
         if not self.bundled:
             return set()
+        if self.bundle not in written:
+            raise SplitError(f"copier wrote no {self.bundle}")
         output = dest / self.bundle
-        try:
-            pieces = output.read_bytes().split(self.separator.encode())
-        except OSError as exc:
-            raise SplitError(f"copier wrote no {self.bundle}") from exc
+        pieces = self._put_back(output.read_bytes()).split(self.separator.encode())
         if len(pieces) != len(self.bundled) + 1 or pieces[-1]:
             raise SplitError(
                 f"{self.bundle} holds {len(pieces) - 1} files, not {len(self.bundled)}"
             )
         output.unlink()
-        written = set()
         for (name, target), content in zip(self.bundled, pieces, strict=False):
-            path = dest / target
-            if path.exists():
+            if target in written:
                 raise SplitError(f"{target} was rendered from another name as well")
-            path.write_bytes(content)
-            self._take_mode(path, name)
-            written.add(target)
-        return written
+            (dest / target).write_bytes(content)
+            self._take_mode(dest / target, name)
+        return {target for _, target in self.bundled}
 
     def _take_mode(self, path: Path, name: str) -> None:
         """Give *path* the mode of the template file *name*, as copier does."""
-        mode = stat.S_IMODE((self.source / name).stat().st_mode)
-        if stat.S_IMODE(path.stat().st_mode) != mode:
-            with suppress(PermissionError):  # as copier: some file systems refuse chmod
-                path.chmod(mode)
+        with suppress(PermissionError):  # as copier: some file systems refuse chmod
+            path.chmod(self.modes[name])
+
+
+def _files_below(folder: Path) -> set[str]:
+    """The files below *folder*, relative to it."""
+    found: set[str] = set()
+    for directory, _folders, files in os.walk(folder):
+        base = Path(directory).relative_to(folder)
+        found.update((base / name).as_posix() for name in files)
+    return found
 
 
 @contextmanager
@@ -200,6 +212,7 @@ def split_template(src: str) -> Iterator[Split | None]:
             ),
             bundle=plan.bundle_name,
             separator=plan.separator,
+            modes=plan.modes,
         )
 
 
@@ -215,6 +228,8 @@ class _Plan:
     rendered: list[PurePosixPath] = field(default_factory=list)
     """Files and folders (with all below them) left to copier as they are."""
     token: str = field(default_factory=lambda: secrets.token_hex(12))
+    modes: dict[str, int] = field(default_factory=dict)
+    """The permission bits of the files copied and bundled."""
 
     @property
     def bundle_name(self) -> str:
@@ -305,8 +320,10 @@ def _walk(directory: Path, parent: PurePosixPath | None, plan: _Plan) -> None:
                 _walk(Path(entry.path), path, plan)
             else:
                 plan.files.append(path)
+                plan.modes[path.as_posix()] = stat.S_IMODE(entry.stat().st_mode)
         elif not is_dir and plan.rules.bundles(path, plan):
             plan.bundled.append(path)
+            plan.modes[path.as_posix()] = stat.S_IMODE(entry.stat().st_mode)
         else:
             plan.rendered.append(path)
             if is_dir:
@@ -445,10 +462,15 @@ class _Rules:
     def _shadowed(self, path: PurePosixPath, plan: _Plan) -> bool:
         """Whether copier skips *path* for a templated sibling of the same name, which it
         looks for in the _subdirectory and, for the rendered name, in the template's root."""
-        text = path.as_posix()
-        return any(
-            os.path.lexists(base / f"{text}{self.suffix}") for base in (plan.copy_root, plan.root)
-        )
+        name = f"{path.as_posix()}{self.suffix}"
+        if os.path.lexists(plan.copy_root / name):
+            return True
+        beside = plan.root / name
+        if plan.root == plan.copy_root or not os.path.lexists(beside):
+            return False
+        if beside.parent != plan.root or beside.is_symlink() or not beside.is_file():
+            raise _Unsupported(beside)  # the copy for copier holds only the root's own files
+        return True
 
 
 def _text(value: Any) -> str:
