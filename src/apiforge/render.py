@@ -35,8 +35,9 @@ def render_template(
 
     With ``defaults`` false copier asks the questions not answered by *data* at
     the terminal. Copier's errors become :class:`UserError` with one line. With
-    *split* (see :func:`copy_template`) the files copier would copy as they are are
-    copied by apiforge; the project is the same either way.
+    *split* and ``defaults`` (see :func:`copy_template`), copier renders only the part of
+    the template that needs it and apiforge does the rest; the project is the same
+    either way.
     """
     import copier
     from copier.errors import CopierAnswersInterrupt, CopierError
@@ -56,7 +57,8 @@ def render_template(
             overwrite=True,
         )
         try:
-            # Not at the terminal: a split render that fails starts again, asking again.
+            # Only when nothing is asked: a split render that fails starts again, which
+            # would ask the questions again.
             copy_template(run, src, dest, split=split and defaults)
         except CopierAnswersInterrupt as exc:
             raise KeyboardInterrupt from exc
