@@ -179,7 +179,8 @@ def new(
     )
     state.quiet = quiet
     steps = _StepPrinter()
-    if options.interactive:
+    if options.interactive or not out().is_terminal:
+        # A spinner shows only at a terminal (Rich's Live and a thread to draw it).
         result = create_project(options, progress=steps)
     else:
         with out().status("Rendering the template…") as status:
