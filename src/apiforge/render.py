@@ -29,15 +29,13 @@ def render_template(
     data: Mapping[str, Any],
     defaults: bool,
     user_defaults: Mapping[str, Any] | None = None,
-    split: bool = True,
 ) -> None:
     """Render *source* into *dest* (which must not exist yet, or be empty).
 
     With ``defaults`` false copier asks the questions not answered by *data* at
     the terminal. Copier's errors become :class:`UserError` with one line. With
-    *split* and ``defaults`` (see :func:`copy_template`), copier renders only the part of
-    the template that needs it and apiforge does the rest; the project is the same
-    either way.
+    ``defaults``, copier renders only the part of the template that needs it and
+    apiforge does the rest (see :func:`copy_template`); the project is the same.
     """
     import copier
     from copier.errors import CopierAnswersInterrupt, CopierError
@@ -59,7 +57,7 @@ def render_template(
         try:
             # Only when nothing is asked: a split render that fails starts again, which
             # would ask the questions again.
-            copy_template(run, src, dest, split=split and defaults)
+            copy_template(run, src, dest, split=defaults)
         except CopierAnswersInterrupt as exc:
             raise KeyboardInterrupt from exc
         except ValueError as exc:
