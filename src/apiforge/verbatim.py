@@ -247,16 +247,16 @@ class _Plan:
             # Outside the _subdirectory: copier.yml and whatever files templates include.
             for entry in os.scandir(self.root):
                 if entry.is_file(follow_symlinks=False):
-                    link_or_copy(entry.path, folder / entry.name)
+                    _link_or_copy(entry.path, folder / entry.name)
         lean_root.mkdir(parents=True, exist_ok=True)
         for path in self.rendered:
             source = self.copy_root / path
             target = lean_root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             if source.is_dir():
-                shutil.copytree(source, target, copy_function=link_or_copy)
+                shutil.copytree(source, target, copy_function=_link_or_copy)
             else:
-                link_or_copy(source, target)
+                _link_or_copy(source, target)
         if self.bundled:
             wrap = self.rules.scope
             assert wrap is not None
@@ -275,7 +275,7 @@ class _Plan:
                 raise _Unsupported(copied)
 
 
-def link_or_copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+def _link_or_copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
     """Hard-link *source* at *target*, or copy it with its mode where the two are on different
     file systems. Only for the copy copier renders, which nothing writes to."""
     try:
