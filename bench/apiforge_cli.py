@@ -33,14 +33,19 @@ def floor_ratio(key: str, label: str, measured: Timing, floor: Timing, limit: fl
 
 
 def bench_cli(ws: Workspace, plan: Plan, report: Report) -> None:
-    """`apiforge --help` and `--version` interleaved with a bare interpreter start-up."""
+    """`apiforge --help`, `--version` and a shell's completion request, interleaved with a
+    bare interpreter start-up."""
     section("CLI latency")
     env = ws.apiforge_env()
     cwd = ws.folder("cli")
+    # What bash's completion script runs when TAB follows `apiforge add r` (through env(1),
+    # as the variables differ from the other commands').
+    completion = ["_APIFORGE_COMPLETE=complete_bash", "COMP_WORDS=apiforge add r", "COMP_CWORD=2"]
     commands = {
         PYTHON_PASS: lambda: [sys.executable, "-c", "pass"],
         "apiforge --help": lambda: [str(ws.apiforge), "--help"],
         "apiforge --version": lambda: [str(ws.apiforge), "--version"],
+        "apiforge completion": lambda: ["env", *completion, str(ws.apiforge)],
     }
     times = interleave(commands, runs=plan.cli_runs, cwd=cwd, env=env)
     floor = Timing(
@@ -50,13 +55,17 @@ def bench_cli(ws: Workspace, plan: Plan, report: Report) -> None:
         note="the same interpreter doing nothing, interleaved with apiforge's runs",
     )
     report.timings.append(floor)
-    for option in ("help", "version"):
-        timing = Timing(f"cli.{option}", f"apiforge --{option}", times[f"apiforge --{option}"])
+    for option, label in (
+        ("help", "apiforge --help"),
+        ("version", "apiforge --version"),
+        ("completion", "apiforge completion"),
+    ):
+        timing = Timing(f"cli.{option}", label, times[label])
         report.timings.append(timing)
         report.ratios.append(
             floor_ratio(
                 f"ratio.cli.{option}_over_python",
-                f"apiforge --{option} / {PYTHON_PASS}",
+                f"{label} / {PYTHON_PASS}",
                 timing,
                 floor,
                 CLI_RATIO_LIMIT,
