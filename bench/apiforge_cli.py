@@ -7,6 +7,7 @@ must do (start; import copier), and held to a ratio to it.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 
 from bench.commands import interleave, repeat, run
@@ -114,6 +115,39 @@ def bench_new(ws: Workspace, plan: Plan, report: Report) -> None:
             NEW_RATIO_LIMIT,
         )
     )
+
+
+def bench_project_commands(ws: Workspace, plan: Plan, report: Report) -> None:
+    """`apiforge add resource`, `update` and `check` in a project with git, as a team runs
+    them; reported beside `new`, with no target of their own."""
+    project = ws.folder("project") / "service"
+    env = ws.apiforge_env()
+    run([*ws.new_command(project)[:-1], "--no-install"], cwd=ws.root, env=env, timeout=120)
+    apiforge = str(ws.apiforge)
+    adds = [
+        run(
+            [apiforge, "add", "resource", f"item{number}", "--field", "title:str"],
+            cwd=project,
+            env=env,
+            timeout=300,
+        ).seconds
+        for number in range(plan.new_runs)
+    ]
+    progress(f"apiforge add resource: median {seconds_text(statistics.median(adds))}")
+    report.timings.append(
+        Timing(
+            "add.resource",
+            "apiforge add resource (one update, one merge commit)",
+            adds,
+            note=f"in a project with git and 0 to {plan.new_runs - 1} resources before",
+        )
+    )
+    for key, label, command in (
+        ("update.current", "apiforge update, nothing to do", [apiforge, "update"]),
+        ("check", "apiforge check", [apiforge, "check"]),
+    ):
+        times = repeat(label, command, runs=plan.new_runs, cwd=project, env=env)
+        report.timings.append(Timing(key, label, times))
 
 
 def bench_verify(ws: Workspace, plan: Plan, report: Report) -> None:

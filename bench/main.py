@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from apiforge.pgserver import PostgresUnavailable, throwaway_postgres
-from bench.apiforge_cli import bench_cli, bench_new, bench_verify
+from bench.apiforge_cli import bench_cli, bench_new, bench_project_commands, bench_verify
 from bench.commands import BenchError
 from bench.console import console, errors, progress
 from bench.figures import Report
@@ -96,6 +96,7 @@ def bench_all(
     if "new" in parts:
         with attempt(report, "apiforge new"):
             bench_new(ws, plan, report)
+            bench_project_commands(ws, plan, report)
     if "verify" in parts:
         with attempt(report, "apiforge verify"):
             bench_verify(ws, plan, report)
