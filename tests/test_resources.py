@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,30 @@ def test_plurals(singular: str, plural: str) -> None:
 )
 def test_plural_looking_names(name: str, singular: str | None) -> None:
     assert looks_plural(name) == singular
+
+
+def test_a_recorded_plural_is_never_computed_again() -> None:
+    """Plurals the hand-written rules derived before inflect stay as the answers say."""
+    recorded = make_resource("matrix", [Field("size", "int")], plural="matrices").as_answer()
+    recorded["name"], recorded["plural"] = "thief", "thieves"
+    (resource,) = read_resources({"resources": [recorded]})
+    assert resource.plural == "thieves" != pluralize("thief")
+    assert resource.as_answer() == recorded
+    other = make_resource("tag", [Field("label", "str", 80)], existing=[resource])
+    assert other.plural == "tags"
+
+
+def test_inflect_is_imported_only_to_derive_a_plural() -> None:
+    code = (
+        "import sys\n"
+        "from apiforge.resources import make_resource, parse_field\n"
+        "field = parse_field('title:str')\n"
+        "make_resource('post', [field], plural='posts')\n"
+        "assert 'inflect' not in sys.modules\n"
+        "assert make_resource('post', [field]).plural == 'posts'\n"
+        "assert 'inflect' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_every_form_of_a_name() -> None:

@@ -14,6 +14,7 @@ import keyword
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from apiforge.errors import UsageError
@@ -187,78 +188,34 @@ _RESERVED_FIELDS = frozenset(
 
 # --- Plurals ------------------------------------------------------------------
 
-_IRREGULAR = {
-    "analysis": "analyses",
-    "axis": "axes",
-    "calf": "calves",
-    "child": "children",
-    "foot": "feet",
-    "goose": "geese",
-    "half": "halves",
-    "knife": "knives",
-    "leaf": "leaves",
-    "life": "lives",
-    "loaf": "loaves",
-    "man": "men",
-    "matrix": "matrices",
-    "mouse": "mice",
-    "ox": "oxen",
-    "person": "people",
-    "quiz": "quizzes",
-    "self": "selves",
-    "shelf": "shelves",
-    "thief": "thieves",
-    "tooth": "teeth",
-    "vertex": "vertices",
-    "wife": "wives",
-    "wolf": "wolves",
-    "woman": "women",
-}
+# English plurals come from inflect; `--plural` covers the words it gets wrong. Only
+# new resources take a computed plural: a project's answers record each resource's
+# plural, which is never computed again.
+
+# Mass nouns, which inflect would give a plural (data -> datum, software -> softwares).
 _UNCOUNTABLE = frozenset(
-    {
-        "data",
-        "deer",
-        "equipment",
-        "feedback",
-        "fish",
-        "information",
-        "media",
-        "metadata",
-        "money",
-        "news",
-        "series",
-        "sheep",
-        "software",
-        "species",
-        "staff",
-    }
+    {"data", "equipment", "feedback", "information", "media", "metadata", "money", "news"}
+    | {"series", "software", "species", "staff"}
 )
-_O_ES = frozenset({"echo", "embargo", "hero", "potato", "tomato", "torpedo", "veto"})
-# Singular words ending in "s" that the checks for plural names must let through.
+# Singular words ending in "s" that inflect would take for plurals (canvas -> canva).
 _SINGULAR_S = frozenset(
     {"alias", "atlas", "bias", "canvas", "chaos", "cosmos", "gas", "kudos", "lens", "yes"}
 )
-# Nouns ending in "ie", whose plural ends in "ies" but not for a "y".
-_IE_NOUNS = frozenset(
-    {"brownie", "calorie", "cookie", "die", "genie", "lie", "movie", "pie", "rookie", "selfie"}
-    | {"smoothie", "tie", "zombie"}
-)
+
+
+@cache
+def _inflect() -> Any:
+    # inflect takes a moment to import (typeguard instruments it), so only a command
+    # that derives a plural pays for it.
+    import inflect
+
+    return inflect.engine()
 
 
 def _plural_word(word: str) -> str:
     if word in _UNCOUNTABLE:
         return word
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if word.endswith("sis"):
-        return word[:-2] + "es"
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        return word + "es"
-    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
-        return word[:-1] + "ies"
-    if word in _O_ES:
-        return word + "es"
-    return word + "s"
+    return str(_inflect().plural_noun(word))
 
 
 def pluralize(name: str) -> str:
@@ -274,23 +231,12 @@ def pluralize(name: str) -> str:
 def looks_plural(name: str) -> str | None:
     """If *name* looks like a plural, a guess at its singular; else None."""
     last = name.rpartition("_")[2]
-    if last in _UNCOUNTABLE or last in _SINGULAR_S:
+    if last in _UNCOUNTABLE or last in _SINGULAR_S or last.endswith(("ss", "us", "is")):
         return None
-    for singular, plural in _IRREGULAR.items():
-        if last == plural and plural != singular:
-            return name[: -len(plural)] + singular
-    if not last.endswith("s") or last.endswith(("ss", "us", "is")):
+    singular = _inflect().singular_noun(last)
+    if not singular or singular == last:
         return None
-    if last.endswith("ies") and len(last) > 4 and last[:-1] not in _IE_NOUNS:
-        return name[:-3] + "y"
-    stem = last[:-2]
-    if last.endswith("es") and (
-        stem.endswith(("ss", "x", "z", "ch", "sh"))
-        or (stem.endswith("us") and not stem.endswith(("ous", "aus")))
-        or stem in _O_ES
-    ):
-        return name[:-2]
-    return name[:-1]
+    return name[: -len(last)] + str(singular)
 
 
 def class_name_of(name: str) -> str:
