@@ -47,6 +47,10 @@ from apiforge.template import TemplateSource
         ("sku:str:32:unique:index", Field("sku", "str", 32, unique=True, index=True)),
         (" body : text ", Field("body", "text")),
         ("price:decimal?", Field("price", "decimal", nullable=True)),
+        ("price:decimal", Field("price", "decimal", precision=12, scale=2)),
+        ("price:decimal:10:4", Field("price", "decimal", precision=10, scale=4)),
+        ("ratio:decimal:5:unique", Field("ratio", "decimal", unique=True, precision=5, scale=2)),
+        ("whole:decimal:15:0?", Field("whole", "decimal", nullable=True, precision=15, scale=0)),
         ("quantity:int:index", Field("quantity", "int", index=True)),
         ("rating:float", Field("rating", "float")),
         ("in_stock:bool", Field("in_stock", "bool")),
@@ -73,7 +77,10 @@ def test_field_specs(spec: str, field: Field) -> None:
         ("a__b:int", "is not snake_case"),
         ("class:str", "'class' is a Python keyword"),
         ("id:uuid", "'id' is reserved"),
-        ("owner_id:uuid", "'owner_id' is reserved"),
+        ("owner_id:uuid", "'owner_id' is reserved: --owned adds owner_id"),
+        ("owner:str", "use --owned instead of a field"),
+        ("self:str", "'self' is reserved"),
+        ("l:int", "'l' reads like the digit 1"),
         ("created_at:datetime", "'created_at' is reserved"),
         ("metadata:text", "'metadata' is reserved"),
         ("json:text", "'json' is reserved"),
@@ -81,6 +88,15 @@ def test_field_specs(spec: str, field: Field) -> None:
         ("date:date", "'date' is reserved"),
         ("count:int:10", "Only str fields take a length"),
         ("title:str:0", "between 1 and 10,000"),
+        ("title:str:-5", "The length of title must be a positive integer"),
+        ("title:str:+5", "must be a positive integer"),
+        ("title:str:80:90", "too many numbers"),
+        ("count:int:-1", "Only str fields take a length"),
+        ("price:decimal:16:2", "a precision from 1 to 15 digits"),
+        ("price:decimal:0", "a precision from 1 to 15 digits"),
+        ("price:decimal:4:5", "a scale of at most the precision"),
+        ("price:decimal:10:-1", "must be whole numbers"),
+        ("price:decimal:10:4:2", "too many numbers"),
         ("title:str:10001", "between 1 and 10,000"),
         ("flag:bool:unique", "cannot be unique"),
         ("a" * (MAX_FIELD_NAME_LENGTH + 1), "longer than 30 characters"),
@@ -103,6 +119,7 @@ def test_a_resource_needs_fields_and_each_name_once() -> None:
 
 def test_a_field_prints_as_its_spec() -> None:
     specs = ["title:str", "sku:str:32:unique:index?", "body:text?", "ref:uuid:unique"]
+    specs += ["price:decimal", "rate:decimal:10:4:index", "whole:decimal:12:0"]
     assert [parse_field(spec).spec for spec in specs] == specs
 
 
@@ -234,6 +251,7 @@ EXISTING = make_resource("category", [Field("title", "str", 255)])
         ("categories", None, "(category)"),
         ("user", None, "'user' is reserved"),
         ("users", "users", "'users' is reserved"),
+        ("member", "users", "The plural 'users' is reserved"),
         ("auth", None, "'auth' is reserved"),
         ("health", None, "'health' is reserved"),
         ("doc", None, "'doc' is reserved"),
@@ -270,6 +288,16 @@ def test_a_resource_round_trips_through_its_answer() -> None:
         down_revision="0001",
     )
     assert read_resources({"resources": [resource.as_answer()]}) == [resource]
+    precise = make_resource("rate", [parse_field("value:decimal:10:4")])
+    (answer,) = precise.as_answer()["fields"]
+    assert (answer["precision"], answer["scale"]) == (10, 4)
+    assert read_resources({"resources": [precise.as_answer()]}) == [precise]
+    recorded = resource.as_answer()
+    for field in recorded["fields"]:
+        field.pop("precision", None)
+        field.pop("scale", None)
+    (earlier,) = read_resources({"resources": [recorded]})
+    assert (earlier.fields[1].precision, earlier.fields[1].scale) == (12, 2)
     assert read_resources({}) == []
     with pytest.raises(ValueError, match="not a list"):
         read_resources({"resources": "product"})
