@@ -311,7 +311,8 @@ LONG = "x" * MAX_FIELD_NAME_LENGTH
 
 
 def _resources() -> list[Resource]:
-    """An owned resource with every type, a plain one, and one with the longest names."""
+    """An owned resource with every type, a plain one, one with the longest names, and
+    shapes that are easy to get wrong."""
     product = make_resource("product", parse_fields(EVERY_TYPE), owned=True, down_revision="0001")
     category = make_resource(
         "category",
@@ -326,7 +327,28 @@ def _resources() -> list[Resource]:
         existing=[product, category],
         down_revision=category.revision,
     )
-    return [product, category, longest]
+    resources = [product, category, longest]
+    # Shapes whose formatting once differed from ruff's: a short class with a unique
+    # field, long owned names, many unique fields; and a name pytest would collect.
+    for name, specs, owned in [
+        ("tag", ["label:str:40:unique"], False),
+        ("ox", ["a:str:unique", "b:int:unique"], True),
+        ("testimonial", ["quote:text", "price:decimal:10:4", "at:datetime"], False),
+        ("abcdefghijklmnopqrstuvw", ["title:str:unique", "amount:decimal:3:0?"], True),
+        ("many", [f"field_number_{c}_with_long_nam:int:unique" for c in "abcdefg"], False),
+        ("many_owned", [f"{c}:str:1:unique" for c in "abcdefghijkmnopqrstuvwxyz"], True),
+        ("odd_field", ["not_a_field:int", "unknown:int"], False),
+    ]:
+        resources.append(
+            make_resource(
+                name,
+                parse_fields(specs),
+                owned=owned,
+                existing=resources,
+                down_revision=resources[-1].revision,
+            )
+        )
+    return resources
 
 
 @pytest.fixture(scope="module")
@@ -367,6 +389,40 @@ def test_resource_classes_cannot_shadow_what_a_slice_imports(rendered: Path) -> 
                     imported |= {alias.name for alias in node.names if alias.name[0].isupper()}
     ours = {resource.class_name for resource in _rendered_resources(rendered)}
     assert imported - ours <= _TAKEN_CLASS_NAMES
+
+
+def test_pytest_collects_no_resource_class_from_the_slices_tests(rendered: Path) -> None:
+    """pytest takes module-level classes named Test... for tests; the project turns the
+    warning about their __init__ into an error (a resource named testimonial)."""
+    names = {resource.name for resource in _rendered_resources(rendered)}
+    assert "testimonial" in names
+    for resource in _rendered_resources(rendered):
+        for path in slice_paths(resource):
+            if not path.startswith("tests/"):
+                continue
+            tree = ast.parse((rendered / path).read_text())
+            for node in tree.body:
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    bound = [alias.asname or alias.name for alias in node.names]
+                    assert not [name for name in bound if name.startswith("Test")], path
+
+
+def test_the_unknown_field_a_test_sends_can_be_no_field(rendered: Path) -> None:
+    """The API tests send a field the resource lacks and expect a 422; no field spec can
+    name it, whatever the resource's fields."""
+    (odd,) = [item for item in _rendered_resources(rendered) if item.name == "odd_field"]
+    tree = ast.parse((rendered / f"tests/test_api/test_{odd.plural}.py").read_text())
+    (invalid,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "INVALID"
+    ]
+    keys = {ast.literal_eval(item.elts[0]) for item in invalid.elts}  # type: ignore[attr-defined]
+    unknown = keys - {field.name for field in odd.fields}
+    assert unknown
+    for key in unknown:
+        with pytest.raises(UsageError):
+            parse_field(key)
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
