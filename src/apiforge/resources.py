@@ -112,6 +112,7 @@ _TAKEN_CLASS_NAMES = frozenset(
         "AsyncClient",
         "AsyncSession",
         "AwareDatetime",
+        "AwareUTCDatetime",
         "Base",
         "BaseModel",
         "Boolean",
