@@ -117,6 +117,7 @@ _TAKEN_CLASS_NAMES = frozenset(
         "AsyncClient",
         "AsyncSession",
         "AwareDatetime",
+        "AwareUTCDatetime",
         "Base",
         "BaseModel",
         "Boolean",

@@ -65,6 +65,9 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     Commits made by the code under test only release a savepoint, so nothing persists.
     """
     async with engine.connect() as connection:
+        # On SQLite, the write lock is taken at the test's first write, not at BEGIN, so
+        # that requests on connections of their own can still read (PostgreSQL ignores it).
+        await connection.execution_options(sqlite_begin="DEFERRED")
         transaction = await connection.begin()
         session = AsyncSession(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"

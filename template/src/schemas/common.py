@@ -1,6 +1,8 @@
-from typing import Any, Generic, Literal, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, AwareDatetime, BaseModel
+from pydantic_core import PydanticCustomError
 
 # Characters no text field accepts, as the body of a regex character class: the Unicode
 # categories Cc (controls: NUL, which PostgreSQL cannot store, line breaks, terminal
@@ -33,6 +35,23 @@ MULTILINE_TEXT = (
     f"^[{_SPACES}{_TAB_AND_LINE_BREAKS}]*"
     f"[^{REFUSED_CHARACTERS}{_SPACES}][^{_CONTROLS}{_FORMAT_AND_SEPARATORS}]*$"
 )
+
+
+def _in_utc(value: datetime) -> datetime:
+    """The same instant in UTC, or a validation error if UTC has no date for it."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC, 0001-01-01T00:00:00+14:00
+        # in year 0: neither can be stored, or compared with other datetimes.
+        raise PydanticCustomError(
+            "datetime_out_of_range", "Datetime must fall within years 1 to 9999 in UTC"
+        ) from None
+
+
+# A datetime with a time zone, handed on in UTC: every datetime a client sends. Values that
+# fall outside of years 1 to 9999 once in UTC are refused like any other invalid input.
+AwareUTCDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 class ErrorBody(BaseModel):

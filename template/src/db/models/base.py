@@ -35,7 +35,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            # The schemas refuse these (`AwareUTCDatetime`); this is for other callers.
+            raise ValueError(
+                f"{value.isoformat()} falls outside of years 1 to 9999 in UTC"
+            ) from None
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
