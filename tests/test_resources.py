@@ -473,3 +473,20 @@ def test_each_field_type_is_one_complete_row_of_the_templates_table(template_dir
         assert len(row["samples"]) == 2, name
         for section, module, _name in [*row["model_imports"], *row["schema_imports"]]:
             assert section in {"stdlib", "third", "first"}, (name, module)
+
+
+def test_inflect_is_imported_without_typeguards_instrumentation() -> None:
+    code = (
+        "import typeguard\n"
+        "checked = typeguard.typechecked\n"
+        "from apiforge.resources import pluralize\n"
+        "print(pluralize('order_category'))\n"
+        "import inflect\n"
+        "names = inflect.engine.plural_noun.__code__.co_names\n"
+        "print(typeguard.typechecked is checked, 'typeguard' in names)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.split() == ["order_categories", "True", "False"]

@@ -212,11 +212,32 @@ _SINGULAR_S = frozenset(
 
 @cache
 def _inflect() -> Any:
-    # inflect takes a moment to import (typeguard instruments it), so only a command
-    # that derives a plural pays for it.
-    import inflect
+    """inflect's engine, imported only by a command that derives a plural.
 
+    inflect wraps its functions in typeguard's `typechecked`, which re-parses and
+    recompiles each of them at import (about 2 s of CPU, 10 times the rest of the
+    import). apiforge imports it as `python -O` would, where `typechecked` leaves a
+    function as it is: the plurals are the same, and apiforge only passes it strings.
+    """
+    import sys
+
+    if "inflect" in sys.modules:
+        import inflect
+    else:
+        import typeguard
+
+        checked = typeguard.typechecked
+        typeguard.typechecked = _unchecked
+        try:
+            import inflect
+        finally:
+            typeguard.typechecked = checked
     return inflect.engine()
+
+
+def _unchecked(target: Any = None, **_options: Any) -> Any:
+    """`typeguard.typechecked` as it is under `python -O`: the function, as it is."""
+    return target if target is not None else _unchecked
 
 
 def _plural_word(word: str) -> str:
