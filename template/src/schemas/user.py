@@ -101,3 +101,7 @@ class UserRead(BaseModel):
     is_superuser: bool
     created_at: datetime
     updated_at: datetime
+
+
+# Validates a page of rows (or objects) with `UserRead`'s fields in one call.
+USER_READ_LIST = TypeAdapter(list[UserRead])

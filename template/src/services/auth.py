@@ -7,6 +7,7 @@ from src.core.audit import audit
 from src.core.config import get_settings
 from src.core.exceptions import UnauthorizedError
 from src.core.security import (
+    AccessClaims,
     create_access_token,
     decode_access_token,
     hash_refresh_token,
@@ -68,6 +69,10 @@ class AuthService:
         claims = decode_access_token(token)
         if claims is None:
             raise UnauthorizedError()
+        return await self.user_from_claims(claims)
+
+    async def user_from_claims(self, claims: AccessClaims) -> User:
+        """The user a decoded access token names, if active and the version is current."""
         user = await self.users.get_by_id(claims.user_id)
         # A token issued before the last logout, password change or reuse alarm carries an
         # older version than the user's, and is refused though it has not expired.

@@ -9,6 +9,7 @@ from src.core.exceptions import ConflictError, NotFoundError
 from src.core.security import hash_password
 from src.db.models import User
 from src.db.repositories import RefreshTokenRepository, UserRepository
+from src.db.repositories.user import PublicRow
 from src.schemas.user import UserCreate, UserUpdate
 
 EMAIL_TAKEN = "A user with this email already exists."
@@ -54,6 +55,11 @@ class UserService:
 
     async def page(self, *, limit: int, offset: int) -> tuple[Sequence[User], int]:
         return await self.users.get_many(limit=limit, offset=offset), await self.users.count()
+
+    async def public_page(self, *, limit: int, offset: int) -> tuple[Sequence[PublicRow], int]:
+        """`page` for reading: rows of the public columns instead of `User` objects."""
+        rows = await self.users.get_many_public(limit=limit, offset=offset)
+        return rows, await self.users.count()
 
     async def update(self, user: User, data: UserUpdate) -> User:
         """Change the profile. Email and password changes need the current password and go

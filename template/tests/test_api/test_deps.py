@@ -1,10 +1,12 @@
 """The real session dependency (the other API tests replace it with a rolled-back one)."""
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.api.deps import get_db, get_transactions
 from src.db.models import User
@@ -40,3 +42,24 @@ async def test_session_rolls_back_when_the_request_fails() -> None:
             select(func.count()).select_from(User).where(User.email == "ghost@example.com")
         )
     assert count == 0
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
+async def test_a_missing_or_bad_token_is_refused_before_a_transaction_opens(
+    client: AsyncClient, authorization: str | None
+) -> None:
+    opened: list[str] = []
+
+    @asynccontextmanager
+    async def recording_transaction() -> AsyncIterator[AsyncSession]:
+        opened.append("transaction")
+        raise AssertionError("no unit of work for a request without a valid token")
+        yield  # pragma: no cover
+
+    app.dependency_overrides[get_transactions] = lambda: recording_transaction
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = await client.get("/api/users/me", headers=headers)
+
+    assert response.status_code == 401
+    assert opened == []

@@ -15,7 +15,7 @@ from src.api.deps import (
 from src.api.responses import error_responses
 from src.schemas.account import AccountDeletion, EmailChange, PasswordChange
 from src.schemas.common import Page
-from src.schemas.user import UserCreate, UserRead, UserUpdate
+from src.schemas.user import USER_READ_LIST, UserCreate, UserRead, UserUpdate
 from src.services.account import AccountService
 from src.services.user import UserService
 
@@ -100,9 +100,9 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[UserRead]:
-    users, total = await UserService(session).page(limit=limit, offset=offset)
+    rows, total = await UserService(session).public_page(limit=limit, offset=offset)
     return Page[UserRead](
-        items=[UserRead.model_validate(user) for user in users],
+        items=USER_READ_LIST.validate_python(rows, from_attributes=True),
         total=total,
         limit=limit,
         offset=offset,

@@ -1,10 +1,23 @@
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.db.models import User
+
+# What a user's public view shows (`UserRead`); never the password hash or token version.
+PUBLIC_COLUMNS = (
+    User.id,
+    User.email,
+    User.full_name,
+    User.is_active,
+    User.is_superuser,
+    User.created_at,
+    User.updated_at,
+)
+PublicRow = Row[uuid.UUID, str, str | None, bool, bool, datetime, datetime]
 
 
 class UserRepository:
@@ -23,6 +36,17 @@ class UserRepository:
             select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
         )
         return result.scalars().all()
+
+    async def get_many_public(self, *, limit: int, offset: int) -> Sequence[PublicRow]:
+        """One page of users as rows of their public columns, in `get_many`'s order.
+
+        For reading only: no ORM objects (no identity map, no change tracking) and no
+        password hashes are loaded, which makes a page several times cheaper to serve.
+        """
+        result = await self.session.execute(
+            select(*PUBLIC_COLUMNS).order_by(User.created_at, User.id).limit(limit).offset(offset)
+        )
+        return result.all()
 
     async def count(self) -> int:
         result = await self.session.execute(select(func.count()).select_from(User))
