@@ -228,3 +228,58 @@ def test_help_has_examples() -> None:
     assert "apiforge remove resource product" in result.output
     assert "references" in result.output
     assert "resource" in runner.invoke(app, ["remove", "--help"]).output
+
+
+# --- Whole projects (slow) ------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_resources_grow_and_go_with_every_gate_green_and_rows_kept(
+    tmp_path: Path, request: pytest.FixtureRequest, database: str
+) -> None:
+    from test_lifecycle import rows, run
+
+    from apiforge.gates import GATES, find_python, project_env, run_gates
+
+    extra: dict[str, str] = {}
+    if database == "postgresql":
+        server = request.getfixturevalue("postgres")
+        extra["DATABASE_URL"] = server.create_database("shop_changes")
+    options = NewOptions(target=tmp_path / "shop", data={"database": database})
+    project = create_project(options).path
+    env = project_env(extra, python=find_python((project / ".python-version").read_text().strip()))
+
+    def gates(names: set[str]) -> None:
+        chosen = [gate for gate in GATES if gate.name in names]
+        failed = [gate for gate in run_gates(project, env=env, gates=chosen) if not gate.ok]
+        assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
+
+    add_resource(
+        AddOptions(name="category", fields=["title:str:unique"], owned=True, project=project)
+    )
+    add_resource(AddOptions(name="product", fields=["name:str", "price:decimal"], project=project))
+    run(project, env, "sync", "--locked", "--quiet")
+    run(project, env, "run", "--no-sync", "alembic", "upgrade", "head")
+    seeded = rows(project, env, "seed")
+    assert {"users", "categories", "products"} <= set(seeded)
+
+    add_field(
+        AddFieldOptions(
+            resource="product", fields=["sku:str?", "stock:int", "featured:bool"], project=project
+        )
+    )
+    run(project, env, "run", "--no-sync", "alembic", "upgrade", "head")
+    assert rows(project, env, "dump") == seeded
+    # Every gate but the migrations', which go down to base and would drop the rows.
+    gates({"tests", "lint", "format", "types"})
+
+    remove(project, "product")
+    run(project, env, "run", "--no-sync", "alembic", "upgrade", "head")
+    kept = rows(project, env, "dump")
+    assert "products" not in kept
+    assert kept == {table: keys for table, keys in seeded.items() if table != "products"}
+    assert len(read_migrations(project).heads) == 1
+    gates({gate.name for gate in GATES})
