@@ -59,11 +59,11 @@ def field(
 
     \b
     Rows that exist already:
-      optional fields   are null
-      str, text         get '' (empty text)
+      optional fields       are null
+      str, text             get '' (empty text)
       int, float, decimal   get 0
-      bool              gets false
-      date, datetime, uuid  have no value that fits: the field is added as optional
+      bool                  gets false
+      date, datetime, uuid  no value fits every row: the field is added as optional
     A field cannot be added as unique (the rows would share one value).
 
     \b
