@@ -5,6 +5,7 @@ with added fields run in test_remove.py and test_lifecycle.py.)"""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from apiforge.fields import (
     change_path,
 )
 from apiforge.new import NewOptions, create_project
+from apiforge.project import Installed
 from apiforge.resources import (
     FIELD_TYPES,
     AddedField,
@@ -188,6 +190,32 @@ def test_later_changes_chain_and_survive_updates_and_undo(project: Path) -> None
     (kept,) = read_resources({"resources": recorded(project)})
     assert kept.changes == (first, second)
     assert (project / change_path(second)).is_file()
+
+
+def test_a_newer_template_renders_the_added_fields_and_leaves_the_migrations_as_applied(
+    project: Path, newer_template: Callable[[Callable[[Path], None]], Installed]
+) -> None:
+    change = add(project, "product", ["stock:int"]).change
+    migrations = {
+        path.name: path.read_bytes() for path in (project / "alembic/versions").glob("*.py")
+    }
+
+    def edit(template: Path) -> None:
+        (source,) = (template / "src" / "db" / "models").glob("*yield*")
+        text = source.read_text()
+        source.write_text(text.replace("\n\nclass ", "\n\n# A resource.\nclass ", 1))
+
+    result = update_project(
+        UpdateOptions(project=project, installed=newer_template(edit), check_drift=False)
+    )
+
+    assert result.committed
+    model = (project / "src/db/models/product.py").read_text()
+    assert "# A resource.\nclass Product(" in model
+    assert "stock: Mapped[int]" in model
+    after = {path.name: path.read_bytes() for path in (project / "alembic/versions").glob("*.py")}
+    assert after == migrations
+    assert (project / change_path(change)).is_file()
 
 
 def test_undo_takes_the_fields_back(project: Path) -> None:
