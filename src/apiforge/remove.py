@@ -12,7 +12,7 @@ created by a new migration after the drop.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def remove_resource(options: RemoveOptions, progress: Progress | None = None) ->
         )
     _check_template(project, installed)
     removal = Removal(new_revision_id(taken_revisions(resources)), project.migration_head())
-    migration = f"alembic/versions/{removal.revision}_drop_{resource.table}.py"
+    migration = drop_path(replace(resource, removed=removal))
     if (project.root / migration).exists():
         raise UsageError(f"{migration} already exists; move the file away.")
 
