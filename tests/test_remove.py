@@ -283,3 +283,8 @@ def test_resources_grow_and_go_with_every_gate_green_and_rows_kept(
     assert kept == {table: keys for table, keys in seeded.items() if table != "products"}
     assert len(read_migrations(project).heads) == 1
     gates({gate.name for gate in GATES})
+
+    # The name again: a new table after the drop, down to base and up again.
+    add_resource(AddOptions(name="product", fields=["title:str:unique"], project=project))
+    assert len(read_migrations(project).heads) == 1
+    gates({"tests", "types", "migrations"})
