@@ -154,7 +154,7 @@ def add_field(options: AddFieldOptions, progress: Progress | None = None) -> Add
         if field.name in have:
             raise UsageError(f"The resource {resource.name} has a field {field.name} already.")
     added = added_fields(fields)
-    _check_template(project, installed)
+    _check_template(project, installed, "add field")
     change = FieldChange(
         revision=new_revision_id(taken_revisions(resources)),
         down_revision=project.migration_head(),
