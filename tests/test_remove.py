@@ -284,7 +284,9 @@ def test_resources_grow_and_go_with_every_gate_green_and_rows_kept(
 
     add_field(
         AddFieldOptions(
-            resource="product", fields=["sku:str?", "stock:int", "featured:bool"], project=project
+            resource="product",
+            fields=["sku:str:unique?", "stock:int", "featured:bool"],
+            project=project,
         )
     )
     run(project, env, "run", "--no-sync", "alembic", "upgrade", "head")
