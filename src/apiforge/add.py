@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from apiforge.errors import ApiforgeError, UsageError
-from apiforge.migrations import migration_head
+from apiforge.migrations import migration_head, new_revision_id
 from apiforge.progress import Progress
 from apiforge.project import (
     ANSWERS_FILE,
@@ -80,29 +80,30 @@ def _existing(project: Project) -> list[Resource]:
         ) from None
 
 
-def _check_template(project: Project, installed: Installed) -> None:
-    """The template must have the resources question, and the project be on its version."""
+def _check_template(project: Project, installed: Installed, command: str = "add resource") -> None:
+    """The template must have the resources question, and the project be on its version.
+
+    *command* is the `apiforge` command asking, as the messages name it."""
+    then = "then " + {"add resource": "add the resource"}.get(command, f"run apiforge {command}")
     template = project.template(installed)
     if template is not None and template.question(RESOURCES_ANSWER) is None:
         raise UsageError(
             f"The template of {project.root.name} has no {RESOURCES_ANSWER} question, so it "
-            "cannot render resources; apiforge add resource needs apiforge's template "
+            f"cannot render resources; apiforge {command} needs apiforge's template "
             "(or a fork of it)."
         )
     if project.is_bundled:
         if project.behind(installed):
             raise UsageError(
                 f"{project.root.name} is on apiforge template {project.version}, older than "
-                f"this apiforge's {installed.version}; run `apiforge update` first, then add "
-                "the resource."
+                f"this apiforge's {installed.version}; run `apiforge update` first, {then}."
             )
     elif project.commit is not None:
         from apiforge.check import check_project
 
         if check_project(project.root).behind:
             raise UsageError(
-                f"{project.root.name} is behind its template; run `apiforge update` first, "
-                "then add the resource."
+                f"{project.root.name} is behind its template; run `apiforge update` first, {then}."
             )
 
 
@@ -132,10 +133,17 @@ def add_resource(options: AddOptions, progress: Progress | None = None) -> AddRe
     project = read_project(options.project)
     installed = options.installed or installed_template()
     existing = _existing(project)
-    if any(item.name == options.name for item in existing):
+    # A removed resource keeps its migrations (and their revisions), not its name.
+    active = [item for item in existing if item.removed is None]
+    if any(item.name == options.name for item in active):
         raise UsageError(f"{project.root.name} has a resource {options.name} already.")
     resource = make_resource(
-        options.name, fields, owned=options.owned, plural=options.plural, existing=existing
+        options.name,
+        fields,
+        owned=options.owned,
+        plural=options.plural,
+        existing=active,
+        revision=new_revision_id({rev for item in existing for rev in item.revisions}),
     )
     _check_template(project, installed)
     resource = replace(resource, down_revision=project.migration_head())
