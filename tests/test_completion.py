@@ -51,7 +51,9 @@ def _words(output: str) -> list[str]:
     # Typer's Rich renderer wraps a long help text at 80 columns, which breaks the item in
     # two lines for the shell; the entry point keeps one item per line. So the outputs are
     # compared word by word; in any order, as Click keeps `-h` and `--help` in a set.
-    return sorted(output.split())
+    # zsh gets the items in one `_arguments` call: its brackets are left out of the words.
+    listed = output.replace("_arguments '*: :((", "").replace("))'", "")
+    return sorted(listed.split())
 
 
 def _typer(env: dict[str, str]) -> tuple[list[str], int]:

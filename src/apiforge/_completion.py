@@ -11,8 +11,13 @@ COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("check", "Say whether a project is on this..."),
         ("verify", "Prove that every combination of a..."),
         ("add", "Add to a generated project."),
+        ("remove", "Remove from a generated project."),
     ),
-    "add": (("resource", "Add a resource: model, migration, schemas,..."),),
+    "add": (
+        ("resource", "Add a resource: model, migration, schemas,..."),
+        ("field", "Add fields to a resource, with a new..."),
+    ),
+    "remove": (("resource", "Remove a resource's code, with a new..."),),
 }
 
 OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -24,10 +29,21 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "--show-completion",
             "Show completion for the current shell, to copy it or customize the installation.",
         ),
-        ("-h", "Show this message and exit."),
         ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
     ),
-    "add": (("-h", "Show this message and exit."), ("--help", "Show this message and exit.")),
+    "add": (("--help", "Show this message and exit."), ("-h", "Show this message and exit.")),
+    "add field": (
+        (
+            "--field",
+            "A field as NAME:TYPE[:LENGTH][:MODIFIER...], as for add resource (repeatable).",
+        ),
+        ("-f", "A field as NAME:TYPE[:LENGTH][:MODIFIER...], as for add resource (repeatable)."),
+        ("--path", "The project (default: the current folder)."),
+        ("-p", "The project (default: the current folder)."),
+        ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
+    ),
     "add resource": (
         ("--field", "A field as NAME:TYPE[:LENGTH][:MODIFIER...] (repeatable; see below)."),
         ("-f", "A field as NAME:TYPE[:LENGTH][:MODIFIER...] (repeatable; see below)."),
@@ -38,13 +54,13 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("--plural", "The plural, when the English rules get it wrong (default: derived)."),
         ("--path", "The project (default: the current folder)."),
         ("-p", "The project (default: the current folder)."),
-        ("-h", "Show this message and exit."),
         ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
     ),
     "check": (
         ("--json", "Print one JSON object instead of text."),
-        ("-h", "Show this message and exit."),
         ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
     ),
     "new": (
         ("--yes", "Take the defaults for every unanswered question."),
@@ -68,8 +84,15 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("--dry-run", "List the files it would write; write nothing."),
         ("--quiet", "Print nothing but errors (for scripts)."),
         ("-q", "Print nothing but errors (for scripts)."),
-        ("-h", "Show this message and exit."),
         ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
+    ),
+    "remove": (("--help", "Show this message and exit."), ("-h", "Show this message and exit.")),
+    "remove resource": (
+        ("--path", "The project (default: the current folder)."),
+        ("-p", "The project (default: the current folder)."),
+        ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
     ),
     "update": (
         ("--data", "Change an answer (repeatable)."),
@@ -91,8 +114,8 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "--no-drift-check",
             "After merging, run the migrations on a scratch database and `alembic check`.",
         ),
-        ("-h", "Show this message and exit."),
         ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
     ),
     "verify": (
         ("--template", "Template to verify: a folder or a git URL (default: apiforge's own)."),
@@ -115,7 +138,7 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "Generate each combination with this earlier commit or tag of the "
             "template, add a resource, update to the template, then run the gates.",
         ),
-        ("-h", "Show this message and exit."),
         ("--help", "Show this message and exit."),
+        ("-h", "Show this message and exit."),
     ),
 }
