@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,10 +20,15 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, CATEGORY_SERVICE_TEST, git
 
+from apiforge.add import AddOptions, add_resource
+from apiforge.gates import GATES, find_python, project_env, run_gates
 from apiforge.matrix import build_matrix
+from apiforge.pgserver import PostgresServer
 from apiforge.template import bundled_template_dir, load_config, load_questions
 from apiforge.template import template_environment as environment
+from apiforge.tools import find_uv
 
 # The oldest Kubernetes release the manifests support, and the newest whose schemas the
 # locked kubernetes-validate ships.
@@ -158,14 +165,31 @@ def test_the_pairwise_matrix_varies_deploy_and_reports_sqlite_as_refused() -> No
 # --- Schemas and Kustomize -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-def test_every_manifest_matches_the_kubernetes_schemas(project: Path, version: str) -> None:
+def _schema_errors(project: Path, version: str) -> list[str]:
+    """What the Kubernetes schemas of *version* (strict: no unknown fields) find wrong."""
+    errors = []
     for name in MANIFESTS:
         document = _load(project / "k8s" / "base" / f"{name}.yaml")
         try:
             kubernetes_validate.validate(document, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
-            pytest.fail(f"{name}.yaml at {'.'.join(map(str, exc.path))}: {exc.message}")
+            errors.append(f"{name}.yaml at {'.'.join(map(str, exc.path))}: {exc.message}")
+    return errors
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_manifest_matches_the_kubernetes_schemas(project: Path, version: str) -> None:
+    assert _schema_errors(project, version) == []
+
+
+def test_the_schemas_find_a_field_kubernetes_does_not_have(project: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(project / "k8s", broken / "k8s")
+    service = broken / "k8s" / "base" / "service.yaml"
+    service.write_text(service.read_text().replace("  type: ClusterIP", "  kind: ClusterIP"))
+    assert [error.split(" at ")[0] for error in _schema_errors(broken, "1.31.0")] == [
+        "service.yaml"
+    ]
 
 
 def test_the_base_lists_every_manifest_and_nothing_else(project: Path) -> None:
@@ -354,3 +378,77 @@ def test_readme_explains_the_secret_and_a_release(project: Path) -> None:
         for word in command:
             if word.startswith("k8s/"):
                 assert (project / word).exists(), word
+
+
+# --- Turning it on later ------------------------------------------------------------
+
+# Run in the project: the ConfigMap's values (as the pods' environment) are valid settings.
+LOAD_CONFIGMAP = """
+import os, sys, yaml
+os.environ.update(yaml.safe_load(open("k8s/base/configmap.yaml"))["data"])
+from src.core.config import load_settings
+settings = load_settings()
+print(settings.password_hash_concurrency, settings.db_pool_size)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.usefixtures("git_identity")
+def test_an_existing_project_turns_kubernetes_on_with_update_and_stays_green(
+    tmp_path: Path, postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apiforge.new import NewOptions, create_project
+    from apiforge.update import UpdateOptions, update_project
+
+    urls = {
+        "DATABASE_URL": postgres.create_database("shop_k8s"),
+        "TEST_DATABASE_URL": postgres.create_database("shop_k8s_test"),
+    }
+    for name, url in urls.items():
+        monkeypatch.setenv(name, url)
+    project = create_project(
+        NewOptions(target=tmp_path / "shop", data={"database": "postgresql"})
+    ).path
+    add_resource(AddOptions(name="category", fields=CATEGORY, project=project))
+    service = project / "src/services/category.py"
+    service.write_text(service.read_text() + CATEGORY_SERVICE_EDIT)
+    (project / "tests/test_services/test_category_describe.py").write_text(CATEGORY_SERVICE_TEST)
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "Team: describe categories")
+    assert not (project / "k8s").exists()
+
+    result = update_project(UpdateOptions(project=project, data={"deploy": "kubernetes"}))
+
+    assert result.committed
+    assert result.conflicts == []
+    assert result.findings.problems == []
+    assert git(project, "status", "--porcelain") == ""
+    assert "deploy: kubernetes" in (project / ".copier-answers.yml").read_text()
+    assert "def describe()" in service.read_text()
+    assert (project / "src/api/routes/categories.py").is_file()
+    assert "## Deploy on Kubernetes" in (project / "README.md").read_text()
+    for version in KUBERNETES_VERSIONS:
+        assert _schema_errors(project, version) == []
+
+    python = find_python((project / ".python-version").read_text().strip())
+    env = project_env(urls, python=python)
+    results = run_gates(project, env=env, gates=GATES)
+    failed = [gate for gate in results if not gate.ok]
+    assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
+    loaded = subprocess.run(
+        [find_uv(), "run", "--no-sync", "python", "-c", LOAD_CONFIGMAP],
+        cwd=project,
+        env={**env, "SECRET_KEY": "k8s-test-7f3a9c1e5b2d8f4a6c0e9b3d7a1f5c8e2b6d"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == ["1", "10"]
+
+    head = git(project, "rev-parse", "HEAD")
+    again = update_project(UpdateOptions(project=project))
+    assert again.up_to_date
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "status", "--porcelain") == ""
