@@ -1,9 +1,11 @@
+import asyncio
 import getpass
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src import cli
 from src.db.models import RateLimitCounter, RefreshToken, User
@@ -112,3 +114,69 @@ async def test_purge_tokens_deletes_what_has_expired_only() -> None:
             await session.execute(
                 delete(RateLimitCounter).where(RateLimitCounter.key.startswith("test:"))
             )
+
+
+async def test_the_migrated_test_database_is_at_the_head(engine: AsyncEngine) -> None:
+    scripts = cli.migration_scripts()
+
+    assert await cli.database_revisions(engine) == set(scripts.get_heads())
+    async with asyncio.timeout(60):  # a guard: it returns at its first check
+        await cli.wait_for_migrations(engine, scripts)
+
+
+def test_a_database_is_migrated_only_with_every_migration_of_the_release() -> None:
+    scripts = cli.migration_scripts()
+    [first] = scripts.get_bases()
+
+    assert cli.is_migrated(scripts, scripts.get_heads())
+    assert not cli.is_migrated(scripts, [])
+    assert first not in scripts.get_heads()
+    assert not cli.is_migrated(scripts, [first])
+
+
+def test_a_revision_of_a_newer_release_counts_as_migrated() -> None:
+    # The previous release still starts after the next one migrated (a rollback).
+    assert cli.is_migrated(cli.migration_scripts(), ["0123456789ab"])
+
+
+def test_wait_for_migrations_gives_up_after_its_timeout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [first] = cli.migration_scripts().get_bases()
+
+    async def behind(engine: AsyncEngine) -> set[str]:
+        return {first}
+
+    monkeypatch.setattr(cli, "database_revisions", behind)
+
+    assert cli.main(["wait-for-migrations", "--timeout", "0"]) == 1
+    output = capsys.readouterr()
+    assert "waiting: the migrations of this release have not run yet" in output.out
+    assert "error: not migrated after 0 seconds" in output.err
+
+
+def test_wait_for_migrations_waits_for_the_database_and_then_the_migrations(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scripts = cli.migration_scripts()
+    [first] = scripts.get_bases()
+    answers: list[set[str] | Exception] = [
+        ConnectionRefusedError("refused"),
+        {first},
+        set(scripts.get_heads()),
+    ]
+
+    async def revisions(engine: AsyncEngine) -> set[str]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(cli, "database_revisions", revisions)
+
+    assert cli.main(["wait-for-migrations", "--timeout", "60", "--interval", "0"]) == 0
+    assert answers == []
+    output = capsys.readouterr().out
+    assert "the database is not reachable (ConnectionRefusedError)" in output
+    assert "the migrations of this release have not run yet" in output
+    assert output.rstrip().endswith("the database is migrated")
