@@ -36,7 +36,7 @@ VARIANTS = (
         "DB_POOL_SIZE=50, DB_MAX_CONCURRENCY=50", {"DB_POOL_SIZE": "50", "DB_MAX_CONCURRENCY": "50"}
     ),
     Variant("DB_POOL_PRE_PING=true (three round trips per checkout)", {"DB_POOL_PRE_PING": "true"}),
-    Variant("LOG_LEVEL=INFO (one log line per request)", {"LOG_LEVEL": "INFO"}),
+    Variant("LOG_LEVEL=WARNING (no log line per request)", {"LOG_LEVEL": "WARNING"}),
     Variant("asyncio loop and h11 instead of uvloop and httptools", loop="asyncio", http="h11"),
     Variant("gc.freeze() after start-up", script="patched", flags=("gc-freeze",)),
     Variant("reference: minimal FastAPI + SQLAlchemy ORM, no gate", script="reference-orm"),
