@@ -1,0 +1,63 @@
+"""The task broker: a Redis list as the queue, results kept in Redis for a day.
+
+    taskiq worker src.worker.broker:broker src.worker.tasks           # runs the tasks
+    taskiq scheduler src.worker.scheduler:scheduler src.worker.tasks  # one replica only
+
+The tasks (`src.worker.tasks`) are taskiq's shared tasks: they go to the default broker,
+which importing this module makes the Redis one below. The tests put an in-memory
+broker in its place.
+"""
+
+from typing import TypeVar
+
+from taskiq import AsyncBroker, ScheduleSource, SmartRetryMiddleware, async_shared_broker
+from taskiq.serializers import JSONSerializer
+from taskiq_redis import ListQueueBroker, ListRedisScheduleSource, RedisAsyncResultBackend
+
+from src.core.config import Settings, get_settings
+from src.worker.middleware import RequestIdMiddleware
+
+QUEUE_NAME = "tasks"
+RETRIES_PREFIX = "tasks:retries"
+RESULT_SECONDS = 24 * 60 * 60
+
+Broker = TypeVar("Broker", bound=AsyncBroker)
+
+
+def retry_schedule(settings: Settings) -> ListRedisScheduleSource:
+    """Where failed tasks wait for their next attempt; the scheduler sends them on time."""
+    return ListRedisScheduleSource(
+        settings.redis_url, prefix=RETRIES_PREFIX, serializer=JSONSerializer()
+    )
+
+
+def add_middlewares(broker: Broker, settings: Settings, retries: ScheduleSource | None) -> Broker:
+    """Retries with a growing delay (plus jitter), then the request-id logging.
+
+    Without a schedule source (`retries=None`) a retry is sent again at once.
+    """
+    broker.add_middlewares(
+        SmartRetryMiddleware(
+            default_retry_count=settings.task_max_attempts,
+            default_retry_label=True,
+            default_delay=settings.task_retry_delay_seconds,
+            use_jitter=True,
+            use_delay_exponent=True,
+            max_delay_exponent=settings.task_retry_max_delay_seconds,
+            schedule_source=retries,
+        ),
+        # Added last, so its on_error runs first and logs the error a retry then replaces.
+        RequestIdMiddleware(),
+    )
+    return broker
+
+
+def build_broker(settings: Settings) -> ListQueueBroker:
+    broker = ListQueueBroker(settings.redis_url, queue_name=QUEUE_NAME).with_result_backend(
+        RedisAsyncResultBackend(settings.redis_url, result_ex_time=RESULT_SECONDS)
+    )
+    return add_middlewares(broker, settings, retry_schedule(settings))
+
+
+broker = build_broker(get_settings())
+async_shared_broker.default_broker(broker)
