@@ -10,7 +10,14 @@ broker in its place.
 
 from typing import TypeVar
 
-from taskiq import AsyncBroker, ScheduleSource, SmartRetryMiddleware, async_shared_broker
+from taskiq import (
+    AsyncBroker,
+    ScheduleSource,
+    SmartRetryMiddleware,
+    TaskiqEvents,
+    TaskiqState,
+    async_shared_broker,
+)
 from taskiq.serializers import JSONSerializer
 from taskiq_redis import ListQueueBroker, ListRedisScheduleSource, RedisAsyncResultBackend
 
@@ -24,11 +31,20 @@ RESULT_SECONDS = 24 * 60 * 60
 Broker = TypeVar("Broker", bound=AsyncBroker)
 
 
-def retry_schedule(settings: Settings) -> ListRedisScheduleSource:
-    """Where failed tasks wait for their next attempt; the scheduler sends them on time."""
-    return ListRedisScheduleSource(
-        settings.redis_url, prefix=RETRIES_PREFIX, serializer=JSONSerializer()
-    )
+class RetrySchedule(ListRedisScheduleSource):
+    """Where failed tasks wait for their next attempt; the scheduler sends them on time.
+
+    taskiq-redis's list source, which also lets its connections go at shutdown (the
+    source as released leaves them open).
+    """
+
+    async def shutdown(self) -> None:
+        await self._connection_pool.disconnect()
+        await super().shutdown()
+
+
+def retry_schedule(settings: Settings) -> RetrySchedule:
+    return RetrySchedule(settings.redis_url, prefix=RETRIES_PREFIX, serializer=JSONSerializer())
 
 
 def add_middlewares(broker: Broker, settings: Settings, retries: ScheduleSource | None) -> Broker:
@@ -56,7 +72,14 @@ def build_broker(settings: Settings) -> ListQueueBroker:
     broker = ListQueueBroker(settings.redis_url, queue_name=QUEUE_NAME).with_result_backend(
         RedisAsyncResultBackend(settings.redis_url, result_ex_time=RESULT_SECONDS)
     )
-    return add_middlewares(broker, settings, retry_schedule(settings))
+    retries = retry_schedule(settings)
+
+    async def close_retries(_: TaskiqState) -> None:
+        await retries.shutdown()
+
+    broker.add_event_handler(TaskiqEvents.CLIENT_SHUTDOWN, close_retries)
+    broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, close_retries)
+    return add_middlewares(broker, settings, retries)
 
 
 broker = build_broker(get_settings())
