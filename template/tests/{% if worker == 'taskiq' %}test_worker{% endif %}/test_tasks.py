@@ -22,7 +22,9 @@ from src.core.config import get_settings
 from src.core.logging import request_id_var
 from src.core.security import hash_refresh_token
 from src.db.models import RateLimitCounter, RefreshToken, User
+from src.worker.broker import RetrySchedule, broker
 from src.worker.middleware import REQUEST_ID_LABEL, RequestIdMiddleware
+from src.worker.scheduler import scheduler
 from src.worker.tasks import PURGE_SCHEDULE_ID, purge_expired
 
 
@@ -178,7 +180,11 @@ def test_the_request_id_travels_as_a_label_and_is_set_again_in_the_worker() -> N
     assert request_id_var.get() is None
 
 
-async def test_the_scheduler_sends_the_purge_on_its_schedule() -> None:
+async def test_the_scheduler_sends_the_purge_on_its_schedule_and_the_retries() -> None:
+    [labels, retries] = scheduler.sources
+    assert isinstance(labels, LabelScheduleSource)
+    assert isinstance(retries, RetrySchedule)
+    assert scheduler.broker is broker
     source = LabelScheduleSource(async_shared_broker)
     await source.startup()
 
