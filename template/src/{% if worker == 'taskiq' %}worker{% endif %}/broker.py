@@ -1,7 +1,9 @@
 """The task broker: a Redis list as the queue, results kept in Redis for a day.
 
-    taskiq worker src.worker.broker:broker src.worker.tasks           # runs the tasks
-    taskiq scheduler src.worker.scheduler:scheduler src.worker.tasks  # one replica only
+    taskiq worker --no-configure-logging src.worker.broker:broker src.worker.tasks
+    taskiq scheduler --no-configure-logging src.worker.scheduler:scheduler src.worker.tasks
+
+(one scheduler only). Both log JSON lines, as the service does.
 
 The tasks (`src.worker.tasks`) are taskiq's shared tasks: they go to the default broker,
 which importing this module makes the Redis one below. The tests put an in-memory
@@ -22,6 +24,7 @@ from taskiq.serializers import JSONSerializer
 from taskiq_redis import ListQueueBroker, ListRedisScheduleSource, RedisAsyncResultBackend
 
 from src.core.config import Settings, get_settings
+from src.core.logging import configure_logging
 from src.worker.middleware import RequestIdMiddleware
 
 QUEUE_NAME = "tasks"
@@ -74,9 +77,13 @@ def build_broker(settings: Settings) -> ListQueueBroker:
     )
     retries = retry_schedule(settings)
 
+    def log_json(_: TaskiqState) -> None:
+        configure_logging(settings.log_level)
+
     async def close_retries(_: TaskiqState) -> None:
         await retries.shutdown()
 
+    broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, log_json)
     broker.add_event_handler(TaskiqEvents.CLIENT_SHUTDOWN, close_retries)
     broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, close_retries)
     return add_middlewares(broker, settings, retries)
