@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from httpx import AsyncClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 from taskiq import async_shared_broker
@@ -19,12 +20,14 @@ from taskiq_redis import ListQueueBroker
 from src.core.config import get_settings
 from src.core.logging import request_id_var
 from src.core.security import hash_refresh_token
+from src.db import counters as counters_module
 from src.db.models import RefreshToken, User
 from src.db.redis import redis_client
 from src.db.repositories.redis_rate_limit import KEY_PREFIX, RedisRateLimitCounters
 from src.db.session import Transactions
 from src.worker import tasks
 from src.worker.broker import RETRIES_PREFIX, build_broker
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
@@ -162,3 +165,20 @@ async def test_concurrent_attempts_from_two_connections_are_all_counted() -> Non
         await other.aclose()
 
     assert sorted(hits for hits, _ in results) == list(range(1, 51))
+
+
+async def test_logins_answer_503_while_redis_is_unreachable(
+    client: AsyncClient, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Port 1 on the loopback interface: nothing listens there, connections are refused.
+    unreachable = Redis.from_url("redis://127.0.0.1:1/0")
+    monkeypatch.setattr(counters_module, "redis_client", unreachable)
+    try:
+        response = await client.post(
+            "/api/auth/token", data={"username": user.email, "password": PASSWORD}
+        )
+    finally:
+        await unreachable.aclose()
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from httpx import AsyncClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from taskiq import (
@@ -114,6 +115,24 @@ async def test_only_superusers_may_enqueue_the_purge(
 
     assert (anonymous.status_code, member.status_code) == (401, 403)
     assert sent == []
+
+
+async def test_the_purge_answers_503_while_redis_is_unreachable(
+    client: AsyncClient,
+    superuser_headers: dict[str, str],
+    task_broker: InMemoryBroker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def unreachable(message: BrokerMessage) -> None:
+        raise RedisConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(task_broker, "kick", unreachable)
+
+    response = await client.post("/api/admin/purge-expired", headers=superuser_headers)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert "redis" not in response.text.lower()
 
 
 async def test_a_failed_task_is_retried_and_each_outcome_logged_with_the_request_id(
