@@ -17,6 +17,7 @@ import pytest
 import yaml
 from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, git
 
+from apiforge.pgserver import PostgresServer
 from apiforge.template import bundled_template_dir, load_questions
 from apiforge.template_locks import lock_name
 
@@ -150,7 +151,15 @@ def test_every_variant_has_its_lock_file() -> None:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("git_identity")
-def test_an_existing_project_takes_the_worker_later_and_stays_green(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_an_existing_project_takes_the_worker_later_and_stays_green(
+    tmp_path: Path,
+    database: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A project with a resource and a team edit runs `apiforge update --data
     worker=taskiq`: the merge is clean, every gate passes (the worker's tests against a
     Redis server they start included), and the next update has nothing to do."""
@@ -160,8 +169,13 @@ def test_an_existing_project_takes_the_worker_later_and_stays_green(tmp_path: Pa
     from apiforge.project import installed_template
     from apiforge.update import UpdateOptions, render_installed, update_project
 
+    extra: dict[str, str] = {}
+    if database == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        extra["DATABASE_URL"] = server.create_database("shop_worker")
+        monkeypatch.setenv("DATABASE_URL", extra["DATABASE_URL"])
     project = tmp_path / "shop"
-    render_installed(installed_template(), project, {"project_name": "shop"})
+    render_installed(installed_template(), project, {"project_name": "shop", "database": database})
     write_env(project)
     init_git(project)
     add_resource(AddOptions(name="category", fields=CATEGORY, project=project))
@@ -182,7 +196,7 @@ def test_an_existing_project_takes_the_worker_later_and_stays_green(tmp_path: Pa
     assert git(project, "status", "--porcelain") == ""
 
     python = find_python((project / ".python-version").read_text().strip())
-    results = run_gates(project, env=project_env(python=python))
+    results = run_gates(project, env=project_env(extra, python=python))
     failed = [gate for gate in results if not gate.ok]
     assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
 
