@@ -10,8 +10,6 @@ which importing this module makes the Redis one below. The tests put an in-memor
 broker in its place.
 """
 
-from typing import TypeVar
-
 from taskiq import (
     AsyncBroker,
     ScheduleSource,
@@ -31,8 +29,6 @@ QUEUE_NAME = "tasks"
 RETRIES_PREFIX = "tasks:retries"
 RESULT_SECONDS = 24 * 60 * 60
 
-Broker = TypeVar("Broker", bound=AsyncBroker)
-
 
 class RetrySchedule(ListRedisScheduleSource):
     """Where failed tasks wait for their next attempt; the scheduler sends them on time.
@@ -50,7 +46,9 @@ def retry_schedule(settings: Settings) -> RetrySchedule:
     return RetrySchedule(settings.redis_url, prefix=RETRIES_PREFIX, serializer=JSONSerializer())
 
 
-def add_middlewares(broker: Broker, settings: Settings, retries: ScheduleSource | None) -> Broker:
+def add_middlewares(
+    broker: AsyncBroker, settings: Settings, retries: ScheduleSource | None
+) -> None:
     """Retries with a growing delay (plus jitter), then the request-id logging.
 
     Without a schedule source (`retries=None`) a retry is sent again at once.
@@ -68,7 +66,6 @@ def add_middlewares(broker: Broker, settings: Settings, retries: ScheduleSource 
         # Added last, so its on_error runs first and logs the error a retry then replaces.
         RequestIdMiddleware(),
     )
-    return broker
 
 
 def build_broker(settings: Settings) -> ListQueueBroker:
@@ -86,7 +83,8 @@ def build_broker(settings: Settings) -> ListQueueBroker:
     broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, log_json)
     broker.add_event_handler(TaskiqEvents.CLIENT_SHUTDOWN, close_retries)
     broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, close_retries)
-    return add_middlewares(broker, settings, retries)
+    add_middlewares(broker, settings, retries)
+    return broker
 
 
 broker = build_broker(get_settings())
