@@ -1,4 +1,4 @@
-"""Refresh the uv lock files the template ships, one per database and Python.
+"""Refresh the uv lock files the template ships, one per database, worker and Python.
 
 Every generated project starts with a `uv.lock`, so `uv sync --locked` installs
 exactly the versions apiforge's tests proved green. Run this after changing the
@@ -21,9 +21,14 @@ from apiforge.template_locks import lock_variant
 def main() -> None:
     template = bundled_template_dir()
     questions = {question.name: question for question in load_questions(template)}
-    variants = product(questions["database"].choices, questions["python_version"].choices)
-    for database, python in variants:
-        locked = lock_variant(template, database, python, upgrade="--upgrade" in sys.argv[1:])
+    variants = product(
+        questions["database"].choices,
+        questions["worker"].choices,
+        questions["python_version"].choices,
+    )
+    upgrade = "--upgrade" in sys.argv[1:]
+    for database, worker, python in variants:
+        locked = lock_variant(template, database, python, worker=worker, upgrade=upgrade)
         print(locked.relative_to(Path.cwd()), file=sys.stderr)
 
 

@@ -15,7 +15,6 @@ import getpass
 import os
 import sys
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.config import Config
@@ -28,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.core.config import get_settings
 from src.db.engine import build_engine
-from src.db.repositories import RateLimitRepository, RefreshTokenRepository
-from src.db.session import SessionLocal, engine, transaction
+from src.db.session import SessionLocal, engine
 from src.schemas.user import Email, Password
+from src.services.maintenance import purge_tokens
 from src.services.user import create_first_superuser
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -51,15 +50,6 @@ async def _create_superuser(email: str, password: str) -> bool:
         return await create_first_superuser(SessionLocal, email, password)
     finally:
         await engine.dispose()
-
-
-async def purge_tokens(now: datetime | None = None) -> tuple[int, int]:
-    """Delete expired refresh tokens and ended rate-limit windows; return both counts."""
-    now = now or datetime.now(UTC)
-    async with transaction() as session:
-        tokens = await RefreshTokenRepository(session).purge_expired(now=now)
-        counters = await RateLimitRepository(session).purge(now=now)
-    return tokens, counters
 
 
 async def _purge_tokens() -> tuple[int, int]:

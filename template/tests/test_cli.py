@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from src import cli
 from src.db.models import RateLimitCounter, RefreshToken, User
 from src.db.session import transaction
+from src.services.maintenance import purge_tokens
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ async def test_purge_tokens_deletes_what_has_expired_only() -> None:
             ]
         )
     try:
-        tokens, counters = await cli.purge_tokens(now)
+        tokens, counters = await purge_tokens(now)
 
         assert (tokens, counters) == (1, 1)
         async with transaction() as session:

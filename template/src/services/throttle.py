@@ -1,8 +1,9 @@
-"""Rate limits on login, registration and refresh, counted in the database.
+"""Rate limits on login, registration and refresh, counted where every replica shares
+them: in Redis when the service has it, in the database otherwise (`src.db.counters`).
 
-Every replica of the service shares the counters, so a limit holds however many
-instances run. An attempt is counted before the work it guards, which makes the count
-atomic under concurrency; attempts that turn out legitimate are taken back.
+A limit holds however many instances run; nothing is counted in a process's memory.
+An attempt is counted before the work it guards, which makes the count atomic under
+concurrency; attempts that turn out legitimate are taken back.
 """
 
 import math
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core.config import Settings
 from src.core.exceptions import TooManyRequestsError
-from src.db.repositories import RateLimitRepository
+from src.db.counters import rate_limit_counters
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class Limits:
 
 class Throttle:
     def __init__(self, session: AsyncSession, limits: Limits) -> None:
-        self.counters = RateLimitRepository(session)
+        self.counters = rate_limit_counters(session)
         self.limits = limits
 
     async def count(self, limit: Limit, subject: str, *, now: datetime) -> None:

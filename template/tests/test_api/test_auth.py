@@ -12,6 +12,7 @@ from httpx import AsyncClient
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from src.core.audit import email_digest
 from src.core.config import get_settings
 from src.core.exceptions import UnauthorizedError
 from src.core.security import create_access_token, hash_refresh_token
@@ -23,7 +24,7 @@ from src.schemas.auth import TokenPair
 from src.schemas.user import UserCreate
 from src.services import account as account_module
 from src.services.account import AccountService
-from tests.conftest import PASSWORD, serve
+from tests.conftest import PASSWORD, counted_attempts, serve
 
 
 async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
@@ -410,11 +411,13 @@ def _record(calls: list[str]) -> Callable[..., Awaitable[object]]:
 
 
 async def test_login_limits_hold_across_two_instances_of_the_service(
-    transactions: Transactions, user: User
+    session: AsyncSession, transactions: Transactions, user: User
 ) -> None:
     # Two app instances, as two replicas behind a load balancer: they share nothing but
-    # the database, where the attempts are counted.
+    # the store where the attempts are counted (Redis when the service has it, otherwise
+    # the database).
     settings = get_settings()
+    account = f"login:account:{email_digest(user.email)}"
     first, second = create_app(settings), create_app(settings)
     async with serve(first, transactions) as one, serve(second, transactions) as other:
         for attempt in range(settings.login_failures_per_account):
@@ -431,6 +434,7 @@ async def test_login_limits_hold_across_two_instances_of_the_service(
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "too_many_requests"
     assert 0 < int(locked.headers["Retry-After"]) <= settings.login_failure_window_seconds
+    assert await counted_attempts(session, account) >= settings.login_failures_per_account
 
 
 async def test_refreshes_are_limited_per_client(client: AsyncClient) -> None:

@@ -2,11 +2,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from pwdlib import PasswordHash
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.core import security
@@ -17,11 +16,16 @@ from src.core.exceptions import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from src.db.models import RateLimitCounter, RefreshToken, User
+from src.db.models import RefreshToken, User
 from src.db.session import Transactions
 from src.schemas.user import UserCreate
 from src.services.user import UserService
-from tests.conftest import PASSWORD, account_service, stored_token_version
+from tests.conftest import (
+    PASSWORD,
+    account_service,
+    end_rate_limit_windows,
+    stored_token_version,
+)
 
 WRONG = "not-the-password"
 
@@ -59,8 +63,7 @@ async def test_the_account_unlocks_when_its_window_ends(
     with pytest.raises(TooManyRequestsError):
         await account_service(transactions, "y").login(email, PASSWORD)
 
-    past = datetime.now(UTC) - timedelta(seconds=1)
-    await session.execute(update(RateLimitCounter).values(window_ends_at=past))
+    await end_rate_limit_windows(session)
 
     assert (await account_service(transactions, "y").login(email, PASSWORD)).access_token
 

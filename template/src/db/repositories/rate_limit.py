@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -7,6 +7,18 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.db.models import RateLimitCounter
+
+
+class RateLimitCounters(Protocol):
+    """Attempt counters with a window each; the database or Redis keeps them."""
+
+    async def hit(
+        self, key: str, *, now: datetime, window_ends_at: datetime
+    ) -> tuple[int, datetime]: ...
+
+    async def forgive(self, key: str) -> None: ...
+
+    async def reset(self, key: str) -> None: ...
 
 
 class RateLimitRepository:

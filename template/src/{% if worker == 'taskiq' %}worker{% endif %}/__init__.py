@@ -1,0 +1,1 @@
+"""Background tasks: a taskiq worker and scheduler over a Redis queue."""
