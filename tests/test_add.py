@@ -214,8 +214,9 @@ def test_a_dirty_tree_is_refused(project: Path) -> None:
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "draft\n")
     before = everything(project)
-    with pytest.raises(UsageError, match="uncommitted changes"):
+    with pytest.raises(UsageError, match="uncommitted changes") as caught:
         add(project, "product", ["name:str"])
+    assert "commit or stash them, then run apiforge add resource product again" in str(caught.value)
     assert everything(project) == before
 
 
@@ -357,14 +358,14 @@ def test_help_documents_the_field_syntax() -> None:
 
 
 def test_cli_adds_and_says_what_to_run_next(project: Path) -> None:
-    fields = ["-f", "title:str:120", "-f", "body:text?"]
+    fields = ["-f", "title:str:120", "-f", "body:text?", "-f", "due:date:index"]
     result = runner.invoke(
         app, ["add", "resource", "note", *fields, "--owned", "--path", str(project)]
     )
     assert result.exit_code == 0, result.output
     assert "Added the resource note, owned by users" in result.output
     assert "/api/notes" in result.output
-    assert "title:str:120, body:text?" in result.output
+    assert "title:str:120, body:text?, due:date:index" in result.output  # no emoji
     assert "src/db/models/note.py" in result.output
     assert "uv run alembic upgrade head" in result.output
     assert "uv run pytest" in result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,10 @@ from apiforge.template import TemplateSource
         ("sku:str:32:unique:index", Field("sku", "str", 32, unique=True, index=True)),
         (" body : text ", Field("body", "text")),
         ("price:decimal?", Field("price", "decimal", nullable=True)),
+        ("price:decimal", Field("price", "decimal", precision=12, scale=2)),
+        ("price:decimal:10:4", Field("price", "decimal", precision=10, scale=4)),
+        ("ratio:decimal:5:unique", Field("ratio", "decimal", unique=True, precision=5, scale=2)),
+        ("whole:decimal:15:0?", Field("whole", "decimal", nullable=True, precision=15, scale=0)),
         ("quantity:int:index", Field("quantity", "int", index=True)),
         ("rating:float", Field("rating", "float")),
         ("in_stock:bool", Field("in_stock", "bool")),
@@ -72,7 +77,10 @@ def test_field_specs(spec: str, field: Field) -> None:
         ("a__b:int", "is not snake_case"),
         ("class:str", "'class' is a Python keyword"),
         ("id:uuid", "'id' is reserved"),
-        ("owner_id:uuid", "'owner_id' is reserved"),
+        ("owner_id:uuid", "'owner_id' is reserved: --owned adds owner_id"),
+        ("owner:str", "use --owned instead of a field"),
+        ("self:str", "'self' is reserved"),
+        ("l:int", "'l' reads like the digit 1"),
         ("created_at:datetime", "'created_at' is reserved"),
         ("metadata:text", "'metadata' is reserved"),
         ("json:text", "'json' is reserved"),
@@ -80,6 +88,15 @@ def test_field_specs(spec: str, field: Field) -> None:
         ("date:date", "'date' is reserved"),
         ("count:int:10", "Only str fields take a length"),
         ("title:str:0", "between 1 and 10,000"),
+        ("title:str:-5", "The length of title must be a positive integer"),
+        ("title:str:+5", "must be a positive integer"),
+        ("title:str:80:90", "too many numbers"),
+        ("count:int:-1", "Only str fields take a length"),
+        ("price:decimal:16:2", "a precision from 1 to 15 digits"),
+        ("price:decimal:0", "a precision from 1 to 15 digits"),
+        ("price:decimal:4:5", "a scale of at most the precision"),
+        ("price:decimal:10:-1", "must be whole numbers"),
+        ("price:decimal:10:4:2", "too many numbers"),
         ("title:str:10001", "between 1 and 10,000"),
         ("flag:bool:unique", "cannot be unique"),
         ("a" * (MAX_FIELD_NAME_LENGTH + 1), "longer than 30 characters"),
@@ -102,6 +119,7 @@ def test_a_resource_needs_fields_and_each_name_once() -> None:
 
 def test_a_field_prints_as_its_spec() -> None:
     specs = ["title:str", "sku:str:32:unique:index?", "body:text?", "ref:uuid:unique"]
+    specs += ["price:decimal", "rate:decimal:10:4:index", "whole:decimal:12:0"]
     assert [parse_field(spec).spec for spec in specs] == specs
 
 
@@ -164,6 +182,30 @@ def test_plural_looking_names(name: str, singular: str | None) -> None:
     assert looks_plural(name) == singular
 
 
+def test_a_recorded_plural_is_never_computed_again() -> None:
+    """Plurals the hand-written rules derived before inflect stay as the answers say."""
+    recorded = make_resource("matrix", [Field("size", "int")], plural="matrices").as_answer()
+    recorded["name"], recorded["plural"] = "thief", "thieves"
+    (resource,) = read_resources({"resources": [recorded]})
+    assert resource.plural == "thieves" != pluralize("thief")
+    assert resource.as_answer() == recorded
+    other = make_resource("tag", [Field("label", "str", 80)], existing=[resource])
+    assert other.plural == "tags"
+
+
+def test_inflect_is_imported_only_to_derive_a_plural() -> None:
+    code = (
+        "import sys\n"
+        "from apiforge.resources import make_resource, parse_field\n"
+        "field = parse_field('title:str')\n"
+        "make_resource('post', [field], plural='posts')\n"
+        "assert 'inflect' not in sys.modules\n"
+        "assert make_resource('post', [field]).plural == 'posts'\n"
+        "assert 'inflect' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_every_form_of_a_name() -> None:
     resource = make_resource("order_item", [Field("quantity", "int")], revision="abc123def456")
     assert resource.plural == "order_items"
@@ -209,6 +251,7 @@ EXISTING = make_resource("category", [Field("title", "str", 255)])
         ("categories", None, "(category)"),
         ("user", None, "'user' is reserved"),
         ("users", "users", "'users' is reserved"),
+        ("member", "users", "The plural 'users' is reserved"),
         ("auth", None, "'auth' is reserved"),
         ("health", None, "'health' is reserved"),
         ("doc", None, "'doc' is reserved"),
@@ -245,6 +288,16 @@ def test_a_resource_round_trips_through_its_answer() -> None:
         down_revision="0001",
     )
     assert read_resources({"resources": [resource.as_answer()]}) == [resource]
+    precise = make_resource("rate", [parse_field("value:decimal:10:4")])
+    (answer,) = precise.as_answer()["fields"]
+    assert (answer["precision"], answer["scale"]) == (10, 4)
+    assert read_resources({"resources": [precise.as_answer()]}) == [precise]
+    recorded = resource.as_answer()
+    for field in recorded["fields"]:
+        field.pop("precision", None)
+        field.pop("scale", None)
+    (earlier,) = read_resources({"resources": [recorded]})
+    assert (earlier.fields[1].precision, earlier.fields[1].scale) == (12, 2)
     assert read_resources({}) == []
     with pytest.raises(ValueError, match="not a list"):
         read_resources({"resources": "product"})
@@ -258,7 +311,8 @@ LONG = "x" * MAX_FIELD_NAME_LENGTH
 
 
 def _resources() -> list[Resource]:
-    """An owned resource with every type, a plain one, and one with the longest names."""
+    """An owned resource with every type, a plain one, one with the longest names, and
+    shapes that are easy to get wrong."""
     product = make_resource("product", parse_fields(EVERY_TYPE), owned=True, down_revision="0001")
     category = make_resource(
         "category",
@@ -273,7 +327,28 @@ def _resources() -> list[Resource]:
         existing=[product, category],
         down_revision=category.revision,
     )
-    return [product, category, longest]
+    resources = [product, category, longest]
+    # Shapes whose formatting once differed from ruff's: a short class with a unique
+    # field, long owned names, many unique fields; and a name pytest would collect.
+    for name, specs, owned in [
+        ("tag", ["label:str:40:unique"], False),
+        ("ox", ["a:str:unique", "b:int:unique"], True),
+        ("testimonial", ["quote:text", "price:decimal:10:4", "at:datetime"], False),
+        ("abcdefghijklmnopqrstuvw", ["title:str:unique", "amount:decimal:3:0?"], True),
+        ("many", [f"field_number_{c}_with_long_nam:int:unique" for c in "abcdefg"], False),
+        ("many_owned", [f"{c}:str:1:unique" for c in "abcdefghijkmnopqrstuvwxyz"], True),
+        ("odd_field", ["not_a_field:int", "unknown:int"], False),
+    ]:
+        resources.append(
+            make_resource(
+                name,
+                parse_fields(specs),
+                owned=owned,
+                existing=resources,
+                down_revision=resources[-1].revision,
+            )
+        )
+    return resources
 
 
 @pytest.fixture(scope="module")
@@ -314,6 +389,40 @@ def test_resource_classes_cannot_shadow_what_a_slice_imports(rendered: Path) -> 
                     imported |= {alias.name for alias in node.names if alias.name[0].isupper()}
     ours = {resource.class_name for resource in _rendered_resources(rendered)}
     assert imported - ours <= _TAKEN_CLASS_NAMES
+
+
+def test_pytest_collects_no_resource_class_from_the_slices_tests(rendered: Path) -> None:
+    """pytest takes module-level classes named Test... for tests; the project turns the
+    warning about their __init__ into an error (a resource named testimonial)."""
+    names = {resource.name for resource in _rendered_resources(rendered)}
+    assert "testimonial" in names
+    for resource in _rendered_resources(rendered):
+        for path in slice_paths(resource):
+            if not path.startswith("tests/"):
+                continue
+            tree = ast.parse((rendered / path).read_text())
+            for node in tree.body:
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    bound = [alias.asname or alias.name for alias in node.names]
+                    assert not [name for name in bound if name.startswith("Test")], path
+
+
+def test_the_unknown_field_a_test_sends_can_be_no_field(rendered: Path) -> None:
+    """The API tests send a field the resource lacks and expect a 422; no field spec can
+    name it, whatever the resource's fields."""
+    (odd,) = [item for item in _rendered_resources(rendered) if item.name == "odd_field"]
+    tree = ast.parse((rendered / f"tests/test_api/test_{odd.plural}.py").read_text())
+    (invalid,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "INVALID"
+    ]
+    keys = {ast.literal_eval(item.elts[0]) for item in invalid.elts}  # type: ignore[attr-defined]
+    unknown = keys - {field.name for field in odd.fields}
+    assert unknown
+    for key in unknown:
+        with pytest.raises(UsageError):
+            parse_field(key)
 
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")

@@ -150,6 +150,7 @@ def add_resource(options: AddOptions, progress: Progress | None = None) -> AddRe
             message=f"Add the {resource.name} resource (apiforge add resource)",
             # The slice is the template's own, proven by its tests; the heads are still checked.
             check_drift=False,
+            command=f"apiforge add resource {resource.name}",
         ),
         progress=step,
     )

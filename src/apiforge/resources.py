@@ -14,6 +14,7 @@ import keyword
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from apiforge.errors import UsageError
@@ -44,7 +45,7 @@ FIELD_TYPES: Mapping[str, str] = {
     "text": "long text (up to 10,000 characters)",
     "int": "whole number (32-bit)",
     "float": "floating-point number",
-    "decimal": "exact number with 2 decimal places (money)",
+    "decimal": "exact number, NUMERIC(12, 2) unless given (decimal:10:4)",
     "bool": "true or false",
     "date": "calendar date",
     "datetime": "date and time with time zone",
@@ -76,6 +77,10 @@ MAX_IDENTIFIER_LENGTH = 63
 
 DEFAULT_STR_LENGTH = 255
 MAX_STR_LENGTH = 10_000
+DEFAULT_PRECISION = 12
+DEFAULT_SCALE = 2
+# SQLite keeps a NUMERIC in a double, which holds 15 significant digits exactly.
+MAX_PRECISION = 15
 # Longer names would not fit the generated code's lines. They also keep the longest
 # index or constraint name, ``uq_<plural>_<field>``, within PostgreSQL's 63 characters.
 MAX_NAME_LENGTH = 24
@@ -173,6 +178,8 @@ _RESERVED_FIELDS = frozenset(
         "updated_at",
         "metadata",
         "registry",
+        # the first argument of every method: a field of that name breaks the model's __init__
+        "self",
         "bool",
         "bytes",
         "classmethod",
@@ -204,78 +211,34 @@ _RESERVED_FIELDS = frozenset(
 
 # --- Plurals ------------------------------------------------------------------
 
-_IRREGULAR = {
-    "analysis": "analyses",
-    "axis": "axes",
-    "calf": "calves",
-    "child": "children",
-    "foot": "feet",
-    "goose": "geese",
-    "half": "halves",
-    "knife": "knives",
-    "leaf": "leaves",
-    "life": "lives",
-    "loaf": "loaves",
-    "man": "men",
-    "matrix": "matrices",
-    "mouse": "mice",
-    "ox": "oxen",
-    "person": "people",
-    "quiz": "quizzes",
-    "self": "selves",
-    "shelf": "shelves",
-    "thief": "thieves",
-    "tooth": "teeth",
-    "vertex": "vertices",
-    "wife": "wives",
-    "wolf": "wolves",
-    "woman": "women",
-}
+# English plurals come from inflect; `--plural` covers the words it gets wrong. Only
+# new resources take a computed plural: a project's answers record each resource's
+# plural, which is never computed again.
+
+# Mass nouns, which inflect would give a plural (data -> datum, software -> softwares).
 _UNCOUNTABLE = frozenset(
-    {
-        "data",
-        "deer",
-        "equipment",
-        "feedback",
-        "fish",
-        "information",
-        "media",
-        "metadata",
-        "money",
-        "news",
-        "series",
-        "sheep",
-        "software",
-        "species",
-        "staff",
-    }
+    {"data", "equipment", "feedback", "information", "media", "metadata", "money", "news"}
+    | {"series", "software", "species", "staff"}
 )
-_O_ES = frozenset({"echo", "embargo", "hero", "potato", "tomato", "torpedo", "veto"})
-# Singular words ending in "s" that the checks for plural names must let through.
+# Singular words ending in "s" that inflect would take for plurals (canvas -> canva).
 _SINGULAR_S = frozenset(
     {"alias", "atlas", "bias", "canvas", "chaos", "cosmos", "gas", "kudos", "lens", "yes"}
 )
-# Nouns ending in "ie", whose plural ends in "ies" but not for a "y".
-_IE_NOUNS = frozenset(
-    {"brownie", "calorie", "cookie", "die", "genie", "lie", "movie", "pie", "rookie", "selfie"}
-    | {"smoothie", "tie", "zombie"}
-)
+
+
+@cache
+def _inflect() -> Any:
+    # inflect takes a moment to import (typeguard instruments it), so only a command
+    # that derives a plural pays for it.
+    import inflect
+
+    return inflect.engine()
 
 
 def _plural_word(word: str) -> str:
     if word in _UNCOUNTABLE:
         return word
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if word.endswith("sis"):
-        return word[:-2] + "es"
-    if word.endswith(("s", "x", "z", "ch", "sh")):
-        return word + "es"
-    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
-        return word[:-1] + "ies"
-    if word in _O_ES:
-        return word + "es"
-    return word + "s"
+    return str(_inflect().plural_noun(word))
 
 
 def pluralize(name: str) -> str:
@@ -291,23 +254,12 @@ def pluralize(name: str) -> str:
 def looks_plural(name: str) -> str | None:
     """If *name* looks like a plural, a guess at its singular; else None."""
     last = name.rpartition("_")[2]
-    if last in _UNCOUNTABLE or last in _SINGULAR_S:
+    if last in _UNCOUNTABLE or last in _SINGULAR_S or last.endswith(("ss", "us", "is")):
         return None
-    for singular, plural in _IRREGULAR.items():
-        if last == plural and plural != singular:
-            return name[: -len(plural)] + singular
-    if not last.endswith("s") or last.endswith(("ss", "us", "is")):
+    singular = _inflect().singular_noun(last)
+    if not singular or singular == last:
         return None
-    if last.endswith("ies") and len(last) > 4 and last[:-1] not in _IE_NOUNS:
-        return name[:-3] + "y"
-    stem = last[:-2]
-    if last.endswith("es") and (
-        stem.endswith(("ss", "x", "z", "ch", "sh"))
-        or (stem.endswith("us") and not stem.endswith(("ous", "aus")))
-        or stem in _O_ES
-    ):
-        return name[:-2]
-    return name[:-1]
+    return name[: -len(last)] + str(singular)
 
 
 def class_name_of(name: str) -> str:
@@ -336,10 +288,22 @@ class Field:
     nullable: bool = False
     unique: bool = False
     index: bool = False
+    precision: int | None = None
+    """Digits in all of a ``decimal`` field; None for other types."""
+    scale: int | None = None
+    """Digits after the point of a ``decimal`` field; None for other types."""
     target: str | None = None
     """The resource a ``ref`` field refers to (its singular name, or ``user``)."""
     on_delete: str | None = None
     """A ``ref`` field's rule when the referenced row is deleted: a key of `ON_DELETE`."""
+
+    def __post_init__(self) -> None:
+        if self.type == "decimal":
+            # Answers recorded before precision and scale could be set meant NUMERIC(12, 2).
+            if self.precision is None:
+                object.__setattr__(self, "precision", DEFAULT_PRECISION)
+            if self.scale is None:
+                object.__setattr__(self, "scale", DEFAULT_SCALE)
 
     def as_answer(self) -> dict[str, Any]:
         answer: dict[str, Any] = {
@@ -350,6 +314,8 @@ class Field:
             "unique": self.unique,
             "index": self.index,
         }
+        if self.type == "decimal":
+            answer |= {"precision": self.precision, "scale": self.scale}
         if self.type == "ref":
             answer |= {"target": self.target, "on_delete": self.on_delete}
         return answer
@@ -366,10 +332,12 @@ class Field:
         return cls(
             name=str(answer["name"]),
             type=kind,
-            length=None if answer.get("length") is None else int(answer["length"]),
+            length=_optional_int(answer.get("length")),
             nullable=bool(answer.get("nullable", False)),
             unique=bool(answer.get("unique", False)),
             index=bool(answer.get("index", False)),
+            precision=_optional_int(answer.get("precision")),
+            scale=_optional_int(answer.get("scale")),
             target=None if target is None else str(target),
             on_delete=None if on_delete is None else str(on_delete),
         )
@@ -388,6 +356,11 @@ class Field:
         parts = [self.name, self.type]
         if self.type == "str" and self.length != DEFAULT_STR_LENGTH:
             parts.append(str(self.length))
+        if self.type == "decimal" and (self.precision, self.scale) != (
+            DEFAULT_PRECISION,
+            DEFAULT_SCALE,
+        ):
+            parts += [str(self.precision), str(self.scale)]
         parts += [flag for flag in ("unique", "index") if getattr(self, flag)]
         return ":".join(parts) + ("?" if self.nullable else "")
 
@@ -407,6 +380,16 @@ def _check_field_name(name: str, spec: str) -> None:
     if len(name) > MAX_FIELD_NAME_LENGTH:
         raise UsageError(
             f"The field name {name!r} is longer than {MAX_FIELD_NAME_LENGTH} characters."
+        )
+    if name == "l":
+        raise UsageError(
+            "The field name 'l' reads like the digit 1 (ruff refuses it as ambiguous); "
+            "choose another name."
+        )
+    if name in {"owner", "owner_id"}:
+        raise UsageError(
+            f"The field name {name!r} is reserved: --owned adds owner_id, the user who "
+            "created the row; use --owned instead of a field."
         )
     if name in _RESERVED_FIELDS or name.startswith("model_"):
         raise UsageError(
@@ -441,22 +424,14 @@ def parse_field(spec: str) -> Field:
     if kind == "ref":
         return _parse_ref(spec, name, nullable, parts[2:])
     length: int | None = DEFAULT_STR_LENGTH if kind == "str" else None
+    numbers: list[int] = []
     flags: set[str] = set()
     for part in parts[2:]:
         word = part
         if word.endswith("?"):
             word, nullable = word[:-1], True
-        if word.isdigit():
-            if kind != "str":
-                raise UsageError(
-                    f"Only str fields take a length; --field {spec} gives {word} to a {kind}."
-                )
-            length = int(word)
-            if not 1 <= length <= MAX_STR_LENGTH:
-                raise UsageError(
-                    f"The length of {name} must be between 1 and {MAX_STR_LENGTH:,} "
-                    "(use text for longer values)."
-                )
+        if word.lstrip("+-").isdigit():
+            numbers.append(_number(word, name, kind, spec))
         elif word == "optional":
             nullable = True
         elif word in MODIFIERS:
@@ -465,7 +440,50 @@ def parse_field(spec: str) -> Field:
             raise _unknown("modifier", word, MODIFIERS, spec)
     if kind == "bool" and "unique" in flags:
         raise UsageError(f"The bool field {name} cannot be unique (it has only two values).")
-    return Field(name, kind, length, nullable, "unique" in flags, "index" in flags)
+    precision = scale = None
+    if len(numbers) > (2 if kind == "decimal" else 1):
+        raise UsageError(
+            f"--field {spec} gives too many numbers: a str takes a length (str:80), a "
+            "decimal a precision and a scale (decimal:10:4)."
+        )
+    if kind == "str" and numbers:
+        (length,) = numbers
+        if length > MAX_STR_LENGTH:
+            raise UsageError(
+                f"The length of {name} must be between 1 and {MAX_STR_LENGTH:,} "
+                "(use text for longer values)."
+            )
+    elif kind == "decimal":
+        precision, scale = (numbers + [DEFAULT_PRECISION, DEFAULT_SCALE][len(numbers) :])[:2]
+        if not 1 <= precision <= MAX_PRECISION or scale > precision:
+            raise UsageError(
+                f"The decimal {name} takes a precision from 1 to {MAX_PRECISION} digits and "
+                f"a scale of at most the precision (decimal:{DEFAULT_PRECISION}:"
+                f"{DEFAULT_SCALE} if not given); --field {spec} gives {precision}:{scale}."
+            )
+    return Field(
+        name, kind, length, nullable, "unique" in flags, "index" in flags, precision, scale
+    )
+
+
+def _number(word: str, name: str, kind: str, spec: str) -> int:
+    """A length (str), a precision or a scale (decimal) in ``--field`` *spec*."""
+    if kind not in {"str", "decimal"}:
+        raise UsageError(
+            "Only str fields take a length, and decimal fields a precision and scale; "
+            f"--field {spec} gives {word} to a {kind}."
+        )
+    if kind == "str" and (not word.isdigit() or int(word) < 1):
+        raise UsageError(
+            f"The length of {name} must be a positive integer, between 1 and "
+            f"{MAX_STR_LENGTH:,}; --field {spec} gives {word}."
+        )
+    if not word.isdigit():
+        raise UsageError(
+            f"The precision and scale of {name} must be whole numbers "
+            f"(decimal:{DEFAULT_PRECISION}:{DEFAULT_SCALE}); --field {spec} gives {word}."
+        )
+    return int(word)
 
 
 def _parse_ref(spec: str, name: str, nullable: bool, words: Sequence[str]) -> Field:
@@ -591,6 +609,10 @@ class Resource:
         return [field.name for field in self.fields if field.unique]
 
 
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def read_resources(answers: Mapping[str, Any]) -> list[Resource]:
     """The resources a project's answers record (none when the answer is missing)."""
     recorded = answers.get(RESOURCES_ANSWER)
@@ -620,15 +642,8 @@ def _check_name(name: str, *, what: str = "resource name") -> None:
         raise UsageError(f"The {what} {name!r} is a Python keyword; choose another name.")
 
 
-def _reserved(name: str, plural: str) -> bool:
-    return (
-        name in _RESERVED_NAMES
-        or plural in _RESERVED_PLURALS
-        or name in _RESERVED_PLURALS
-        or plural in _RESERVED_NAMES
-        or name in _RESERVED_WORDS
-        or plural in _RESERVED_WORDS
-    )
+def _reserved(word: str) -> bool:
+    return word in _RESERVED_NAMES or word in _RESERVED_PLURALS or word in _RESERVED_WORDS
 
 
 def make_resource(
@@ -649,6 +664,7 @@ def make_resource(
     _check_name(name)
     if len(name) > MAX_NAME_LENGTH:
         raise UsageError(f"The resource name {name!r} is longer than {MAX_NAME_LENGTH} characters.")
+    given_plural = plural is not None
     if plural is None:
         singular = looks_plural(name)
         if singular is not None and singular != name:
@@ -662,7 +678,12 @@ def make_resource(
     if len(plural) > MAX_PLURAL_LENGTH:
         raise UsageError(f"The plural {plural!r} is longer than {MAX_PLURAL_LENGTH} characters.")
     class_name = class_name_of(name)
-    if _reserved(name, plural) or class_name in _TAKEN_CLASS_NAMES:
+    if given_plural and _reserved(plural) and not _reserved(name):
+        raise UsageError(
+            f"The plural {plural!r} is reserved (the service has a module, table or URL of "
+            "that name already); choose another plural."
+        )
+    if _reserved(name) or _reserved(plural) or class_name in _TAKEN_CLASS_NAMES:
         raise UsageError(
             f"The resource name {name!r} is reserved (the service has a module, table or "
             "URL of that name already); choose another name."

@@ -115,6 +115,8 @@ class UpdateOptions:
     """What the commits say; by default the template version and the changed answers."""
     check_drift: bool = True
     """After merging, run the migrations on a scratch database and `alembic check`."""
+    command: str = "apiforge update"
+    """The command to run again once a refusal (uncommitted changes) is dealt with."""
 
 
 @dataclass
@@ -269,7 +271,7 @@ def _status(git: ProjectGit) -> list[str]:
     return git.run("--no-optional-locks", "status", "--porcelain").splitlines()
 
 
-def _check_clean(git: ProjectGit) -> None:
+def _check_clean(git: ProjectGit, command: str = "apiforge update") -> None:
     """Refuse a merge in progress and uncommitted changes to tracked files.
 
     Untracked files do not block an update; one the template would add is refused by
@@ -292,7 +294,7 @@ def _check_clean(git: ProjectGit) -> None:
         more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
         raise UsageError(
             f"The work tree has uncommitted changes ({first}{more}); "
-            "commit or stash them, then run apiforge update again."
+            f"commit or stash them, then run {command} again."
         )
 
 
@@ -406,7 +408,7 @@ def update_project(options: UpdateOptions, progress: Progress | None = None) -> 
         if options.preview:
             uncommitted = _merging(git) or bool(_status(git))
         else:
-            _check_clean(git)
+            _check_clean(git, options.command)
         tip, note = _template_tip(git, create=not options.preview)
         tip, note = _after_an_aborted_merge(git, tip, move=not options.preview) or (tip, note)
         _check_history(git, tip)

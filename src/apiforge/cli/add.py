@@ -88,7 +88,7 @@ def resource(
       text       long text (up to 10,000 characters)
       int        whole number (32-bit)
       float      floating-point number
-      decimal    exact number with 2 decimal places (money)
+      decimal    exact number, NUMERIC(12, 2) unless given: price:decimal:10:4
       bool       true or false
       date       calendar date
       datetime   date and time with time zone

@@ -1,6 +1,7 @@
 """The CLI's two consoles and the one place where errors become exit codes.
 
-Rich is imported on first use, not at start-up, so `apiforge --help` stays fast.
+Rich is imported on first use, not at start-up, so `apiforge --help` stays fast. Emoji
+codes are off: what users type (a field such as ``due:date:index``) prints as typed.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def out() -> Console:
 def _out() -> Console:
     from rich.console import Console
 
-    return Console(theme=_theme(), highlight=False)  # type: ignore[arg-type]
+    return Console(theme=_theme(), highlight=False, emoji=False)  # type: ignore[arg-type]
 
 
 def wide_out(width: int) -> Console:
@@ -67,6 +68,7 @@ def wide_out(width: int) -> Console:
         width=max(console.width, width),
         theme=_theme(),  # type: ignore[arg-type]
         highlight=False,
+        emoji=False,
         quiet=state.quiet,
         color_system=console.color_system,  # type: ignore[arg-type]
     )
@@ -77,7 +79,7 @@ def err_console() -> Console:
     """The console for errors and warnings (stderr)."""
     from rich.console import Console
 
-    return Console(theme=_theme(), stderr=True, highlight=False)  # type: ignore[arg-type]
+    return Console(theme=_theme(), stderr=True, highlight=False, emoji=False)  # type: ignore[arg-type]
 
 
 @contextmanager
