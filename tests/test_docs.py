@@ -36,7 +36,15 @@ def test_readme_documents_every_option_of_every_command() -> None:
     text = README.read_text(encoding="utf-8")
     runner = CliRunner()
     missing = []
-    for command in ("new", "update", "check", "verify", "add resource"):
+    for command in (
+        "new",
+        "update",
+        "check",
+        "verify",
+        "add resource",
+        "add field",
+        "remove resource",
+    ):
         result = runner.invoke(app, [*command.split(), "--help"], terminal_width=200)
         assert result.exit_code == 0, result.output
         options = result.output.split("Options:", 1)[1]

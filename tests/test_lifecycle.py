@@ -19,11 +19,13 @@ import pytest
 from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, CATEGORY_SERVICE_TEST, EVERY_TYPE, git
 
 from apiforge.add import AddOptions, add_resource
+from apiforge.fields import AddFieldOptions, add_field
 from apiforge.gates import find_python, project_env, run_gates
 from apiforge.migrations import read_migrations
 from apiforge.new import init_git, write_env
 from apiforge.pgserver import PostgresServer
 from apiforge.project import Installed, installed_template
+from apiforge.remove import RemoveOptions, remove_resource
 from apiforge.tools import find_uv
 from apiforge.update import UpdateOptions, render_installed, update_project
 
@@ -217,6 +219,23 @@ def lifecycle(
     assert "Ask #shop-backend." in (project / "README.md").read_text()
     assert "def describe()" in (project / "src/services/category.py").read_text()
 
+    # On the new template, a resource made under the old one grows and another goes:
+    # new migrations after the head; the rows of every other table stay.
+    grown = add_field(
+        AddFieldOptions(resource="category", fields=["rank:int", "summary:text?"], project=project)
+    )
+    assert grown.change.down_revision == findings.heads[0]
+    removed = remove_resource(RemoveOptions(name="note", project=project))
+    assert removed.resource.removed is not None
+    assert removed.resource.removed.down_revision == grown.change.revision
+    assert "src/services/note.py" in removed.removed
+    run(project, env, "run", "--no-sync", "alembic", "upgrade", "head")
+    after = rows(project, env, "dump")
+    assert "notes" not in after
+    for table, keys in seeded.items():
+        assert table == "notes" or after[table] == keys, f"rows of {table} changed"
+    assert "def describe()" in (project / "src/services/category.py").read_text()
+
     # Every gate, including downgrade to base and upgrade again.
     results = run_gates(project, env=env)
     failed = [gate for gate in results if not gate.ok]
@@ -224,7 +243,7 @@ def lifecycle(
 
     # The project takes the next resource on the new template.
     added = add_resource(AddOptions(name="tag", fields=["label:str:40:unique"], project=project))
-    assert added.resource.down_revision == findings.heads[0]
+    assert added.resource.down_revision == removed.resource.removed.revision
     assert len(read_migrations(project).heads) == 1
 
 

@@ -26,4 +26,5 @@ Commands:
   check   Say whether a project is on this apiforge's template version.
   verify  Prove that every combination of a template's answers passes its...
   add     Add to a generated project.
+  remove  Remove from a generated project.
 """

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from apiforge.errors import ApiforgeError, UsageError
-from apiforge.migrations import migration_head
+from apiforge.migrations import migration_head, new_revision_id
 from apiforge.progress import Progress
 from apiforge.project import (
     ANSWERS_FILE,
@@ -132,10 +132,17 @@ def add_resource(options: AddOptions, progress: Progress | None = None) -> AddRe
     project = read_project(options.project)
     installed = options.installed or installed_template()
     existing = _existing(project)
-    if any(item.name == options.name for item in existing):
+    # A removed resource keeps its migrations (and their revisions), not its name.
+    active = [item for item in existing if item.removed is None]
+    if any(item.name == options.name for item in active):
         raise UsageError(f"{project.root.name} has a resource {options.name} already.")
     resource = make_resource(
-        options.name, fields, owned=options.owned, plural=options.plural, existing=existing
+        options.name,
+        fields,
+        owned=options.owned,
+        plural=options.plural,
+        existing=active,
+        revision=new_revision_id({rev for item in existing for rev in item.revisions}),
     )
     _check_template(project, installed)
     resource = replace(resource, down_revision=project.migration_head())

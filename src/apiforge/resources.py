@@ -25,7 +25,10 @@ __all__ = [
     "MODIFIERS",
     "ON_DELETE",
     "RESOURCES_ANSWER",
+    "AddedField",
     "Field",
+    "FieldChange",
+    "Removal",
     "Resource",
     "class_name_of",
     "looks_plural",
@@ -548,6 +551,69 @@ def parse_fields(specs: Sequence[str]) -> list[Field]:
 
 
 @dataclass(frozen=True)
+class AddedField:
+    """A field added to an existing table, with what its rows get."""
+
+    field: Field
+    server_default: str | None = None
+    """The SQL value existing rows take (``""``, ``"0"``, ``"false"``); None when the
+    column is nullable and they are left null."""
+
+    def as_answer(self) -> dict[str, Any]:
+        return {**self.field.as_answer(), "server_default": self.server_default}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """Fields added to a resource after its table was created: one migration of their own
+    (`apiforge add field`), recorded so that it keeps rendering as it was applied."""
+
+    revision: str
+    down_revision: str | None
+    table: str
+    slug: str
+    """The migration's file name after the revision: ``add_sku_to_products``."""
+    fields: tuple[AddedField, ...]
+
+    def as_answer(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "down_revision": self.down_revision,
+            "table": self.table,
+            "slug": self.slug,
+            "fields": [added.as_answer() for added in self.fields],
+        }
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The migration that dropped a removed resource's table (`apiforge remove resource`)."""
+
+    revision: str
+    down_revision: str | None
+
+    def as_answer(self) -> dict[str, Any]:
+        return {"revision": self.revision, "down_revision": self.down_revision}
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _change_from_answer(answer: Mapping[str, Any]) -> FieldChange:
+    return FieldChange(
+        revision=str(answer["revision"]),
+        down_revision=_optional_str(answer.get("down_revision")),
+        table=str(answer["table"]),
+        slug=str(answer["slug"]),
+        fields=tuple(
+            AddedField(Field.from_answer(field), _optional_str(field.get("server_default")))
+            for field in answer["fields"]
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class Resource:
     """A resource as the template renders it, and as the answers file records it."""
 
@@ -564,8 +630,18 @@ class Resource:
     revision: str
     """The Alembic revision of the migration that creates the table."""
     down_revision: str | None
+    changes: tuple[FieldChange, ...] = ()
+    """Fields added since the table was created (they are in `fields` too); the create
+    migration renders the fields of none of them."""
+    removed: Removal | None = None
+    """Set once the resource is removed: its migrations still render, its code does not."""
 
     def as_answer(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.changes:
+            extra["changes"] = [change.as_answer() for change in self.changes]
+        if self.removed is not None:
+            extra["removed"] = self.removed.as_answer()
         return {
             "name": self.name,
             "plural": self.plural,
@@ -576,6 +652,7 @@ class Resource:
             "revision": self.revision,
             "down_revision": self.down_revision,
             "fields": [field.as_answer() for field in self.fields],
+            **extra,
         }
 
     @classmethod
@@ -585,6 +662,8 @@ class Resource:
             raise ValueError("a resource is not a mapping")
         try:
             fields = tuple(Field.from_answer(field) for field in answer["fields"])
+            changes = tuple(_change_from_answer(change) for change in answer.get("changes") or ())
+            removed = answer.get("removed")
             down = answer.get("down_revision")
             return cls(
                 name=str(answer["name"]),
@@ -596,6 +675,10 @@ class Resource:
                 owned=bool(answer.get("owned", False)),
                 revision=str(answer["revision"]),
                 down_revision=None if down is None else str(down),
+                changes=changes,
+                removed=None
+                if removed is None
+                else Removal(str(removed["revision"]), _optional_str(removed.get("down_revision"))),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"a resource lacks {exc}") from None
@@ -607,6 +690,12 @@ class Resource:
     @property
     def unique_fields(self) -> list[str]:
         return [field.name for field in self.fields if field.unique]
+
+    @property
+    def revisions(self) -> list[str]:
+        """Every Alembic revision the resource's migrations have."""
+        revisions = [self.revision] + [change.revision for change in self.changes]
+        return revisions + ([self.removed.revision] if self.removed else [])
 
 
 def _optional_int(value: Any) -> int | None:
@@ -720,7 +809,7 @@ def _check_references(
     name: str, plural: str, fields: Sequence[Field], existing: Sequence[Resource]
 ) -> None:
     """Every ``ref`` field must refer to a resource added before, or to user."""
-    tables = {item.name: item.table for item in existing if not getattr(item, "removed", None)}
+    tables = {item.name: item.table for item in existing if item.removed is None}
     tables[REF_TARGET_USER] = "users"
     for field in fields:
         if field.type != "ref" or field.target is None:

@@ -8,7 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from apiforge import __version__
-from apiforge.cli import add, check, new, update, verify
+from apiforge.cli import add, check, fields, new, remove, update, verify
 from apiforge.cli.console import handle_errors, state
 
 if TYPE_CHECKING:
@@ -64,4 +64,6 @@ app.command("new", cls=new.NewCommand)(new.new)
 app.command("update")(update.update)
 app.command("check")(check.check)
 app.command("verify")(verify.verify)
+add.app.command("field")(fields.field)
 app.add_typer(add.app, name="add")
+app.add_typer(remove.app, name="remove")
