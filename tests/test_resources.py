@@ -261,6 +261,7 @@ EXISTING = make_resource("category", [Field("title", "str", 255)])
         ("string", None, "'string' is reserved"),
         ("page", None, "'page' is reserved"),
         ("a_b", None, "makes the class name AB"),
+        ("a", None, "The plural 'as' is a Python keyword"),
         ("a" * 25, None, "longer than 24 characters"),
         ("item", "x" * (MAX_PLURAL_LENGTH + 1), "The plural 'xxx"),
         ("item", "Items", "The plural 'Items' is not snake_case"),

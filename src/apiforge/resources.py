@@ -457,7 +457,8 @@ def parse_field(spec: str) -> Field:
                 "(use text for longer values)."
             )
     elif kind == "decimal":
-        precision, scale = (numbers + [DEFAULT_PRECISION, DEFAULT_SCALE][len(numbers) :])[:2]
+        precision = numbers[0] if numbers else DEFAULT_PRECISION
+        scale = numbers[1] if len(numbers) > 1 else DEFAULT_SCALE
         if not 1 <= precision <= MAX_PRECISION or scale > precision:
             raise UsageError(
                 f"The decimal {name} takes a precision from 1 to {MAX_PRECISION} digits and "
@@ -762,8 +763,7 @@ def make_resource(
                 f"({singular}), or give --plural if {name} is singular."
             )
         plural = pluralize(name)
-    else:
-        _check_name(plural, what="plural")
+    _check_name(plural, what="plural")
     if len(plural) > MAX_PLURAL_LENGTH:
         raise UsageError(f"The plural {plural!r} is longer than {MAX_PLURAL_LENGTH} characters.")
     class_name = class_name_of(name)
