@@ -102,9 +102,24 @@ def test_every_type_is_either_defaulted_or_made_optional() -> None:
         assert (added.server_default is None) == (kind not in SERVER_DEFAULTS)
 
 
-def test_a_unique_field_cannot_be_added() -> None:
-    with pytest.raises(UsageError, match="cannot be added as unique"):
-        added_fields([parse_field("sku:str:unique?")])
+def test_an_optional_unique_field_becomes_a_unique_index() -> None:
+    (added,) = added_fields([parse_field("sku:str:unique?")])
+    assert (added.field.unique, added.field.index, added.field.nullable) == (True, True, True)
+    assert added.server_default is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "owned", "message"),
+    [
+        ("sku:str:unique", False, "The required field sku cannot be added as unique"),
+        ("sku:str:unique?", True, "cannot be added as unique to an owned resource"),
+    ],
+)
+def test_unique_fields_the_rows_or_sqlite_cannot_take_are_refused(
+    spec: str, owned: bool, message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        added_fields([parse_field(spec)], owned=owned)
 
 
 def test_a_change_round_trips_through_the_answer() -> None:

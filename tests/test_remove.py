@@ -6,6 +6,7 @@ databases, keeping the rows of the other tables."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from apiforge.errors import UsageError
 from apiforge.fields import AddFieldOptions, add_field, change_path
 from apiforge.migrations import read_migrations
 from apiforge.new import NewOptions, create_project
+from apiforge.project import Installed
 from apiforge.remove import RemoveOptions, RemoveResult, drop_path, references_to, remove_resource
 from apiforge.resources import read_resources, slice_paths
 from apiforge.update import UpdateOptions, undo_update, update_project
@@ -212,6 +214,20 @@ def test_a_dirty_tree_is_refused(project: Path) -> None:
     assert everything(project) == before
 
 
+def test_a_project_behind_the_template_is_told_to_update_first(
+    project: Path, newer_template: Callable[[Callable[[Path], None]], Installed]
+) -> None:
+    newer = newer_template(lambda _template: None)
+    before = everything(project)
+    with pytest.raises(UsageError, match=r"first, then run apiforge remove resource\.$"):
+        remove_resource(RemoveOptions(name="product", project=project, installed=newer))
+    with pytest.raises(UsageError, match=r"first, then run apiforge add field\.$"):
+        add_field(
+            AddFieldOptions(resource="product", fields=["x:int"], project=project, installed=newer)
+        )
+    assert everything(project) == before
+
+
 def test_the_cli_lists_what_went_and_what_to_run(project: Path) -> None:
     result = runner.invoke(app, ["remove", "resource", "product", "--path", str(project)])
     assert result.exit_code == 0, result.output
@@ -268,7 +284,9 @@ def test_resources_grow_and_go_with_every_gate_green_and_rows_kept(
 
     add_field(
         AddFieldOptions(
-            resource="product", fields=["sku:str?", "stock:int", "featured:bool"], project=project
+            resource="product",
+            fields=["sku:str:unique?", "stock:int", "featured:bool"],
+            project=project,
         )
     )
     run(project, env, "run", "--no-sync", "alembic", "upgrade", "head")

@@ -80,29 +80,30 @@ def _existing(project: Project) -> list[Resource]:
         ) from None
 
 
-def _check_template(project: Project, installed: Installed) -> None:
-    """The template must have the resources question, and the project be on its version."""
+def _check_template(project: Project, installed: Installed, command: str = "add resource") -> None:
+    """The template must have the resources question, and the project be on its version.
+
+    *command* is the `apiforge` command asking, as the messages name it."""
+    then = "then " + {"add resource": "add the resource"}.get(command, f"run apiforge {command}")
     template = project.template(installed)
     if template is not None and template.question(RESOURCES_ANSWER) is None:
         raise UsageError(
             f"The template of {project.root.name} has no {RESOURCES_ANSWER} question, so it "
-            "cannot render resources; apiforge add resource needs apiforge's template "
+            f"cannot render resources; apiforge {command} needs apiforge's template "
             "(or a fork of it)."
         )
     if project.is_bundled:
         if project.behind(installed):
             raise UsageError(
                 f"{project.root.name} is on apiforge template {project.version}, older than "
-                f"this apiforge's {installed.version}; run `apiforge update` first, then add "
-                "the resource."
+                f"this apiforge's {installed.version}; run `apiforge update` first, {then}."
             )
     elif project.commit is not None:
         from apiforge.check import check_project
 
         if check_project(project.root).behind:
             raise UsageError(
-                f"{project.root.name} is behind its template; run `apiforge update` first, "
-                "then add the resource."
+                f"{project.root.name} is behind its template; run `apiforge update` first, {then}."
             )
 
 

@@ -82,16 +82,31 @@ class AddFieldResult:
     """Required fields of a type with no default for existing rows, added as optional."""
 
 
-def added_fields(fields: Sequence[Field]) -> list[AddedField]:
+def added_fields(fields: Sequence[Field], *, owned: bool = False) -> list[AddedField]:
     """The fields as columns of a table that has rows: each required one gets a server
-    default, or is made optional where its type has no default."""
+    default, or is made optional where its type has no default.
+
+    A unique field must be optional (the rows that exist would otherwise share one
+    value), and becomes a unique index, which every database adds to a table in place;
+    an owned resource's unique values are unique per owner, a table constraint that
+    SQLite cannot add, so they are refused there.
+    """
     added = []
     for field in fields:
-        if field.unique:
+        if field.unique and owned:
             raise UsageError(
-                f"The field {field.name} cannot be added as unique: the rows that exist "
-                "would all share one value. Add it without unique."
+                f"The field {field.name} cannot be added as unique to an owned resource "
+                "(unique per owner is a table constraint SQLite cannot add); add it "
+                "without unique."
             )
+        if field.unique and not field.nullable:
+            raise UsageError(
+                f"The required field {field.name} cannot be added as unique: the rows that "
+                f"exist would all share one value. Add it optional ({field.name}?) or "
+                "without unique."
+            )
+        if field.unique:
+            field = replace(field, index=True)
         if field.nullable:
             added.append(AddedField(field))
         elif field.type in SERVER_DEFAULTS:
@@ -153,8 +168,8 @@ def add_field(options: AddFieldOptions, progress: Progress | None = None) -> Add
     for field in fields:
         if field.name in have:
             raise UsageError(f"The resource {resource.name} has a field {field.name} already.")
-    added = added_fields(fields)
-    _check_template(project, installed)
+    added = added_fields(fields, owned=resource.owned)
+    _check_template(project, installed, "add field")
     change = FieldChange(
         revision=new_revision_id(taken_revisions(resources)),
         down_revision=project.migration_head(),
@@ -184,6 +199,8 @@ def add_field(options: AddFieldOptions, progress: Progress | None = None) -> Add
     recorded = _existing(read_project(project.root))[index]
     changed = update.having(Outcome.UPDATED, Outcome.MERGED)
     made_optional = [
-        field.name for field, item in zip(fields, added, strict=True) if field != item.field
+        field.name
+        for field, item in zip(fields, added, strict=True)
+        if item.field.nullable and not field.nullable
     ]
     return AddFieldResult(project.root, recorded, change, migration, changed, update, made_optional)

@@ -105,7 +105,7 @@ def remove_resource(options: RemoveOptions, progress: Progress | None = None) ->
             f"{', '.join(referencing)} still reference{'s' if len(referencing) == 1 else ''} "
             f"{resource.name}; remove those fields or resources first."
         )
-    _check_template(project, installed)
+    _check_template(project, installed, "remove resource")
     removal = Removal(new_revision_id(taken_revisions(resources)), project.migration_head())
     migration = drop_path(replace(resource, removed=removal))
     if (project.root / migration).exists():

@@ -64,7 +64,8 @@ def field(
       int, float, decimal   get 0
       bool                  gets false
       date, datetime, uuid  no value fits every row: the field is added as optional
-    A field cannot be added as unique (the rows would share one value).
+    A unique field must be optional (sku:str:unique?); it becomes a unique
+    index. Owned resources take no new unique fields.
 
     \b
     Examples:
