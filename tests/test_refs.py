@@ -317,6 +317,13 @@ def test_a_refused_ref_writes_nothing(project: Path, fields: list[str], message:
     assert everything(project) == before
 
 
+def test_add_field_refuses_a_reference_rather_than_a_column_without_its_key() -> None:
+    from apiforge.fields import added_fields
+
+    with pytest.raises(UsageError, match="add field cannot add a reference yet"):
+        added_fields([parse_field("brand:ref?")])
+
+
 def test_help_shows_the_ref_syntax_and_the_rules() -> None:
     result = runner.invoke(app, ["add", "resource", "--help"])
     text = " ".join(result.output.split())
