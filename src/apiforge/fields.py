@@ -39,6 +39,9 @@ __all__ = [
     "add_field",
     "added_fields",
     "change_path",
+    "find_resource",
+    "records",
+    "taken_revisions",
 ]
 
 SERVER_DEFAULTS: Mapping[str, str] = {
