@@ -96,6 +96,11 @@ def added_fields(fields: Sequence[Field], *, owned: bool = False) -> list[AddedF
     """
     added = []
     for field in fields:
+        if field.type == "ref":
+            raise UsageError(
+                f"add field cannot add a reference yet (--field {field.spec}); references "
+                "come with the resource: apiforge add resource."
+            )
         if field.unique and owned:
             raise UsageError(
                 f"The field {field.name} cannot be added as unique to an owned resource "

@@ -23,6 +23,7 @@ from apiforge.migrations import new_revision_id
 __all__ = [
     "FIELD_TYPES",
     "MODIFIERS",
+    "ON_DELETE",
     "RESOURCES_ANSWER",
     "AddedField",
     "Field",
@@ -52,6 +53,7 @@ FIELD_TYPES: Mapping[str, str] = {
     "date": "calendar date",
     "datetime": "date and time with time zone",
     "uuid": "UUID",
+    "ref": "reference to a row of another resource, or of user (a foreign key NAME_id)",
 }
 """The field types, with how `apiforge add resource --help` describes them.
 
@@ -63,6 +65,18 @@ MODIFIERS: Mapping[str, str] = {
     "unique": "no two rows share the value (per owner with --owned)",
     "index": "indexed for lookups",
 }
+
+ON_DELETE: Mapping[str, str] = {
+    "restrict": "a referenced row cannot be deleted while rows refer to it (the default)",
+    "cascade": "deleting a referenced row deletes the rows that refer to it",
+    "set-null": "deleting a referenced row empties the reference (optional references only)",
+}
+"""What happens to a ``ref`` field's row when the row it refers to is deleted."""
+
+REF_TARGET_USER = "user"
+"""The built-in resource a ``ref`` field may refer to besides the project's own."""
+# PostgreSQL cuts identifiers longer than this, which Alembic would then see as changes.
+MAX_IDENTIFIER_LENGTH = 63
 
 DEFAULT_STR_LENGTH = 255
 MAX_STR_LENGTH = 10_000
@@ -134,6 +148,9 @@ _TAKEN_CLASS_NAMES = frozenset(
         "Field",
         "ForeignKey",
         "Integer",
+        "IntegrityError",
+        "InvalidReferenceError",
+        "Literal",
         "Mapped",
         "Mapping",
         "NotFoundError",
@@ -300,6 +317,10 @@ class Field:
     """Digits in all of a ``decimal`` field; None for other types."""
     scale: int | None = None
     """Digits after the point of a ``decimal`` field; None for other types."""
+    target: str | None = None
+    """The resource a ``ref`` field refers to (its singular name, or ``user``)."""
+    on_delete: str | None = None
+    """A ``ref`` field's rule when the referenced row is deleted: a key of `ON_DELETE`."""
 
     def __post_init__(self) -> None:
         if self.type == "decimal":
@@ -320,11 +341,43 @@ class Field:
         }
         if self.type == "decimal":
             answer |= {"precision": self.precision, "scale": self.scale}
+        if self.type == "ref":
+            answer |= {"target": self.target, "on_delete": self.on_delete}
         return answer
+
+    @classmethod
+    def from_answer(cls, answer: Mapping[str, Any]) -> Field:
+        """Read one recorded field (records older than references have no target)."""
+        kind = str(answer["type"])
+        target = answer.get("target")
+        on_delete = answer.get("on_delete")
+        if kind == "ref":
+            target = target or str(answer["name"]).removesuffix("_id")
+            on_delete = on_delete or "restrict"
+        return cls(
+            name=str(answer["name"]),
+            type=kind,
+            length=_optional_int(answer.get("length")),
+            nullable=bool(answer.get("nullable", False)),
+            unique=bool(answer.get("unique", False)),
+            index=bool(answer.get("index", False)),
+            precision=_optional_int(answer.get("precision")),
+            scale=_optional_int(answer.get("scale")),
+            target=None if target is None else str(target),
+            on_delete=None if on_delete is None else str(on_delete),
+        )
 
     @property
     def spec(self) -> str:
-        """The field as `--field` takes it: ``title:str:80:unique?``."""
+        """The field as `--field` takes it: ``title:str:80:unique?``, ``category:ref``."""
+        if self.type == "ref":
+            base = self.name.removesuffix("_id")
+            parts = [base, "ref"]
+            if self.target != base:
+                parts.append(str(self.target))
+            if self.on_delete != "restrict":
+                parts.append(str(self.on_delete))
+            return ":".join(parts) + ("?" if self.nullable else "")
         parts = [self.name, self.type]
         if self.type == "str" and self.length != DEFAULT_STR_LENGTH:
             parts.append(str(self.length))
@@ -393,6 +446,8 @@ def parse_field(spec: str) -> Field:
         kind, nullable = kind[:-1], True
     if kind not in FIELD_TYPES:
         raise _unknown("type", kind, FIELD_TYPES, spec)
+    if kind == "ref":
+        return _parse_ref(spec, name, nullable, parts[2:])
     length: int | None = DEFAULT_STR_LENGTH if kind == "str" else None
     numbers: list[int] = []
     flags: set[str] = set()
@@ -457,6 +512,51 @@ def _number(word: str, name: str, kind: str, spec: str) -> int:
     return int(word)
 
 
+def _parse_ref(spec: str, name: str, nullable: bool, words: Sequence[str]) -> Field:
+    """``category:ref[:TARGET][:RULE]``: the column ``category_id``, referring to the
+    resource TARGET (by default the one the field is named after)."""
+    base = name.removesuffix("_id") or name
+    column = f"{base}_id"
+    _check_field_name(column, spec)
+    target: str | None = None
+    on_delete: str | None = None
+    for part in words:
+        word = part
+        if word.endswith("?"):
+            word, nullable = word[:-1], True
+        if word == "optional":
+            nullable = True
+        elif word in ON_DELETE:
+            if on_delete is not None and on_delete != word:
+                raise UsageError(f"--field {spec} gives two on-delete rules; choose one.")
+            on_delete = word
+        elif word == "index":
+            pass  # a reference is always indexed
+        elif word == "unique":
+            raise UsageError(
+                f"A reference cannot be unique (--field {spec}); one-to-one references are "
+                "not supported."
+            )
+        elif word.isdigit():
+            raise UsageError(
+                f"Only str fields take a length; --field {spec} gives {word} to a ref."
+            )
+        elif _SNAKE.match(word) and target is None:
+            target = word
+        else:
+            valid = [*ON_DELETE, "optional", "the resource referred to"]
+            raise _unknown("modifier", word, valid, spec)
+    on_delete = on_delete or "restrict"
+    if on_delete == "set-null" and not nullable:
+        raise UsageError(
+            f"set-null needs an optional reference: write {base}:ref?:set-null "
+            f"(--field {spec} is required)."
+        )
+    return Field(
+        column, "ref", nullable=nullable, index=True, target=target or base, on_delete=on_delete
+    )
+
+
 def parse_fields(specs: Sequence[str]) -> list[Field]:
     """Parse every ``--field``; at least one, no name twice."""
     if not specs:
@@ -519,19 +619,6 @@ class Removal:
         return {"revision": self.revision, "down_revision": self.down_revision}
 
 
-def _field_from_answer(field: Mapping[str, Any]) -> Field:
-    return Field(
-        name=str(field["name"]),
-        type=str(field["type"]),
-        length=_optional_int(field.get("length")),
-        nullable=bool(field.get("nullable", False)),
-        unique=bool(field.get("unique", False)),
-        index=bool(field.get("index", False)),
-        precision=_optional_int(field.get("precision")),
-        scale=_optional_int(field.get("scale")),
-    )
-
-
 def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -543,7 +630,7 @@ def _change_from_answer(answer: Mapping[str, Any]) -> FieldChange:
         table=str(answer["table"]),
         slug=str(answer["slug"]),
         fields=tuple(
-            AddedField(_field_from_answer(field), _optional_str(field.get("server_default")))
+            AddedField(Field.from_answer(field), _optional_str(field.get("server_default")))
             for field in answer["fields"]
         ),
     )
@@ -597,7 +684,7 @@ class Resource:
         if not isinstance(answer, Mapping):
             raise ValueError("a resource is not a mapping")
         try:
-            fields = tuple(_field_from_answer(field) for field in answer["fields"])
+            fields = tuple(Field.from_answer(field) for field in answer["fields"])
             changes = tuple(_change_from_answer(change) for change in answer.get("changes") or ())
             removed = answer.get("removed")
             down = answer.get("down_revision")
@@ -725,6 +812,7 @@ def make_resource(
                 + (f" (its names clash with {name})" if other.name != name else "")
                 + "; choose another name."
             )
+    _check_references(name, plural, fields, existing)
     resource = Resource(
         name=name,
         plural=plural,
@@ -737,6 +825,34 @@ def make_resource(
         down_revision=down_revision,
     )
     return resource
+
+
+def _check_references(
+    name: str, plural: str, fields: Sequence[Field], existing: Sequence[Resource]
+) -> None:
+    """Every ``ref`` field must refer to a resource added before, or to user."""
+    tables = {item.name: item.table for item in existing if item.removed is None}
+    tables[REF_TARGET_USER] = "users"
+    for field in fields:
+        if field.type != "ref" or field.target is None:
+            continue
+        if field.target == name:
+            raise UsageError(
+                f"--field {field.spec} refers to the resource being added; a resource cannot "
+                "refer to itself."
+            )
+        if field.target not in tables:
+            known = ", ".join(sorted(tables))
+            raise UsageError(
+                f"--field {field.spec} refers to {field.target}, which the project has no "
+                f"resource of; add it first, or refer to one of: {known}."
+            )
+        constraint = f"fk_{plural}_{field.name}_{tables[field.target]}"
+        if len(constraint) > MAX_IDENTIFIER_LENGTH:
+            raise UsageError(
+                f"The foreign key of --field {field.spec} would be named {constraint}, longer "
+                f"than PostgreSQL's {MAX_IDENTIFIER_LENGTH} characters; choose a shorter name."
+            )
 
 
 def slice_paths(resource: Resource) -> list[str]:

@@ -77,8 +77,10 @@ def resource(
 ) -> None:
     """Add a resource: model, migration, schemas, repository, service, routes and tests.
 
-    Routes under /api/<plural>: list (with limit and offset), read, create,
-    partial update and delete, all for signed-in users. The resource is
+    Routes under /api/<plural>: list, read, create, partial update and
+    delete, all for signed-in users. The list takes limit and offset,
+    ?sort=field or ?sort=-field, and ?field=value filters; it answers the
+    total too, and 422 for a query field it does not know. The resource is
     recorded in the project's answers, so `apiforge update` keeps it current;
     the change is one merge commit (`apiforge update --undo` takes it back).
 
@@ -93,16 +95,26 @@ def resource(
       date       calendar date
       datetime   date and time with time zone
       uuid       UUID
+      ref        a row of a resource added before, or of user: category:ref
     \b
     Modifiers:
       optional   may be null; also a trailing ? on the name or type: note:text?
       unique     no two rows share the value (per owner with --owned)
       index      indexed for lookups
     \b
+    References: NAME:ref[:RESOURCE][:RULE], the column NAME_id (indexed, a
+    foreign key). RESOURCE defaults to NAME: author:ref:user. An id that
+    names no row, or another user's row of an --owned resource, answers 422.
+    When the row referred to is deleted:
+      restrict   refused with 409 while rows refer to it (the default)
+      cascade    the rows that refer to it are deleted too
+      set-null   the reference is emptied (optional references: category:ref?)
+    \b
     Examples:
       apiforge add resource product -f name:str -f price:decimal -f in_stock:bool
       apiforge add resource note --owned -f title:str:120 -f body:text? -f pinned:bool
       apiforge add resource category -f slug:str:64:unique -f description:text:optional
+      apiforge add resource review -f product:ref:cascade -f author:ref:user -f body:text
     """
     from apiforge.add import AddOptions, add_resource
 

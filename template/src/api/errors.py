@@ -44,7 +44,12 @@ def error_response(
 
 async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
     return error_response(
-        request, exc.status_code, exc.code, exc.detail, headers=exc.response_headers()
+        request,
+        exc.status_code,
+        exc.code,
+        exc.detail,
+        details=exc.response_details(),
+        headers=exc.response_headers(),
     )
 
 

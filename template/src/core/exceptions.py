@@ -1,6 +1,7 @@
 """Domain exceptions. Services raise them; `src.api.errors` turns them into responses."""
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 
 class AppError(Exception):
@@ -19,6 +20,10 @@ class AppError(Exception):
         """Headers the error response carries."""
         return self.headers
 
+    def response_details(self) -> list[dict[str, Any]] | None:
+        """The `details` of the error response, if it has any."""
+        return None
+
 
 class NotFoundError(AppError):
     status_code = 404
@@ -30,6 +35,29 @@ class ConflictError(AppError):
     status_code = 409
     code = "conflict"
     message = "The resource conflicts with an existing one."
+
+
+class InvalidReferenceError(AppError):
+    """An id in the request names no row the user may refer to (none, or another user's).
+
+    Answered like a validation error, with one detail per field, so that clients handle
+    both alike.
+    """
+
+    status_code = 422
+    code = "validation_error"
+    message = "The request refers to something that does not exist."
+
+    def __init__(self, fields: Iterable[str]) -> None:
+        self.fields = list(fields)
+        names = ", ".join(self.fields) or "the request"
+        super().__init__(f"No row the request may refer to has the id given in {names}.")
+
+    def response_details(self) -> list[dict[str, Any]]:
+        return [
+            {"loc": ["body", field], "msg": "Not found", "type": "reference_not_found"}
+            for field in self.fields
+        ]
 
 
 class UnauthorizedError(AppError):
