@@ -34,6 +34,7 @@ from apiforge.tools import find_uv
 # locked kubernetes-validate ships.
 KUBERNETES_VERSIONS = ("1.31.0", "1.37.0")
 MANIFESTS = ("configmap", "migrate-job", "deployment", "service", "hpa", "pdb")
+WORKER_MANIFESTS = ("worker", "scheduler")  # with worker=taskiq
 SECRETS = {"SECRET_KEY", "DATABASE_URL"}
 # Read by the server (uvicorn), not by the settings.
 SERVER_VARIABLES = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
@@ -76,10 +77,24 @@ def render(copie_session: Any, template_dir: Path) -> Render:
     return make
 
 
-@pytest.fixture(scope="module")
-def project(render: Render) -> Path:
+@pytest.fixture(scope="module", params=["none", "taskiq"], ids=["api", "api+worker"])
+def project(render: Render, request: pytest.FixtureRequest) -> Path:
     # The longest name the question accepts, with the characters a slug turns into '-'.
-    return render(project_name="Shop_API-" + "x" * 41)
+    return render(project_name="Shop_API-" + "x" * 41, worker=request.param)
+
+
+def _has_worker(project: Path) -> bool:
+    return (project / "src" / "worker").is_dir()
+
+
+def _secrets(project: Path) -> set[str]:
+    """The settings the pods read from the Secret."""
+    return SECRETS | ({"REDIS_URL"} if _has_worker(project) else set())
+
+
+def _worker_manifests(project: Path) -> dict[str, dict[str, Any]]:
+    """The worker's and the scheduler's Deployments, by file name."""
+    return {name: _load(project / "k8s" / "base" / f"{name}.yaml") for name in WORKER_MANIFESTS}
 
 
 def _load(path: Path) -> Any:
@@ -168,12 +183,13 @@ def test_the_pairwise_matrix_varies_deploy_and_reports_sqlite_as_refused() -> No
 def _schema_errors(project: Path, version: str) -> list[str]:
     """What the Kubernetes schemas of *version* (strict: no unknown fields) find wrong."""
     errors = []
-    for name in MANIFESTS:
-        document = _load(project / "k8s" / "base" / f"{name}.yaml")
+    base = project / "k8s" / "base"
+    for name in _load(base / "kustomization.yaml")["resources"]:
+        document = _load(base / name)
         try:
             kubernetes_validate.validate(document, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
-            errors.append(f"{name}.yaml at {'.'.join(map(str, exc.path))}: {exc.message}")
+            errors.append(f"{name} at {'.'.join(map(str, exc.path))}: {exc.message}")
     return errors
 
 
@@ -261,7 +277,7 @@ def test_names_fit_kubernetes_and_every_reference_finds_its_object(project: Path
     for container in _containers(manifests):
         assert container["envFrom"] == [{"configMapRef": {"name": config}}]
         references = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container["env"]}
-        assert set(references) == SECRETS
+        assert SECRETS <= set(references) <= _secrets(project)  # the Job needs no Redis
         assert all(reference["key"] == name for name, reference in references.items())
         secret_names |= {reference["name"] for reference in references.values()}
     assert len(secret_names) == 1
@@ -326,13 +342,14 @@ def test_the_configmap_holds_every_setting_but_the_secrets(project: Path) -> Non
     config = (project / "src" / "core" / "config.py").read_text(encoding="utf-8")
     body = config.split("class Settings(BaseSettings):", 1)[1].split("\n    @", 1)[0]
     settings = {name.upper() for name in re.findall(r"^    ([a-z_0-9]+): ", body, re.M)}
-    assert settings >= SECRETS | LEFT_UNSET
+    secrets = _secrets(project)
+    assert settings >= secrets | LEFT_UNSET
 
     data = _manifests(project)["ConfigMap"]["data"]
     assert all(isinstance(value, str) for value in data.values())
     assert set(data) - SERVER_VARIABLES <= settings, "the ConfigMap sets unknown settings"
-    assert not set(data) & (SECRETS | LEFT_UNSET)
-    missing = settings - SECRETS - LEFT_UNSET - set(data)
+    assert not set(data) & (secrets | LEFT_UNSET)
+    missing = settings - secrets - LEFT_UNSET - set(data)
     assert not missing, f"add these settings to k8s/base/configmap.yaml: {sorted(missing)}"
 
 
@@ -371,7 +388,7 @@ def test_readme_explains_the_secret_and_a_release(project: Path) -> None:
     created = [c for c in commands if c[:3] == ["kubectl", "create", "secret"]]
     assert created
     assert secret_name in created[0]
-    assert all(any(f"--from-literal={key}=" in w for w in created[0]) for key in SECRETS)
+    assert all(any(f"--from-literal={key}=" in w for w in created[0]) for key in _secrets(project))
     assert any(c[:3] == ["kubectl", "delete", "job"] for c in commands)
     assert any(c[:3] == ["kubectl", "apply", "-k"] for c in commands)
     for command in commands:
@@ -452,3 +469,29 @@ def test_an_existing_project_turns_kubernetes_on_with_update_and_stays_green(
     assert again.up_to_date
     assert git(project, "rev-parse", "HEAD") == head
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_the_worker_and_the_scheduler_run_as_compose_runs_them(project: Path) -> None:
+    if not _has_worker(project):
+        assert not any((project / "k8s" / "base" / f"{n}.yaml").exists() for n in WORKER_MANIFESTS)
+        return
+    compose = _load(project / "compose.yaml")["services"]
+    api = _manifests(project)["Deployment"]["spec"]["template"]["spec"]
+    for name, deployment in _worker_manifests(project).items():
+        spec = deployment["spec"]
+        pod = spec["template"]["spec"]
+        assert spec["selector"]["matchLabels"] == spec["template"]["metadata"]["labels"]
+        assert spec["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == name
+        [container] = pod["containers"]
+        assert container["command"] == compose[name]["command"]
+        assert container["image"] == api["containers"][0]["image"]
+        assert "ports" not in container  # no HTTP: no Service selects them
+        assert pod["securityContext"] == api["securityContext"]
+        assert container["securityContext"] == api["containers"][0]["securityContext"]
+        [wait] = pod["initContainers"]
+        assert wait["command"] == api["initContainers"][0]["command"]
+        references = {item["name"] for item in container["env"]}
+        assert references == _secrets(project)
+    scheduler = _worker_manifests(project)["scheduler"]["spec"]
+    assert scheduler["replicas"] == 1  # two would send every periodic task twice
+    assert scheduler["strategy"] == {"type": "Recreate"}
