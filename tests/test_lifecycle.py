@@ -200,12 +200,16 @@ def lifecycle(
     assert findings.drift.ok, findings.drift.detail
     assert read_migrations(project).heads == findings.heads
     assert len(findings.heads) == 1
-    # The release brought a migration after the previous release's head, so the
-    # team's head and the template's were joined.
+    # A release that brings a migration after the previous release's head has the
+    # team's head and the template's joined; one that brings none leaves the team's
+    # head the only one, with nothing to join.
     release_migrations = set(read_migrations(installed_template().folder / "template").migrations)
-    assert release_migrations - set(read_migrations(previous.folder / "template").migrations)
-    assert findings.merge_revision is not None
-    assert len(findings.joined_heads) == 2
+    if release_migrations - set(read_migrations(previous.folder / "template").migrations):
+        assert findings.merge_revision is not None
+        assert len(findings.joined_heads) == 2
+    else:
+        assert findings.merge_revision is None
+        assert findings.joined_heads == []
     assert git(project, "status", "--porcelain") == ""
 
     # The existing database upgrades in place and keeps every row.
