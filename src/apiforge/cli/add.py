@@ -8,25 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from apiforge.cli.console import out
+from apiforge.cli.resource_options import ProjectPath, command_group, steps
 
 if TYPE_CHECKING:
     from apiforge.add import AddResult
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    help="Add to a generated project.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+app = command_group("Add to a generated project.")
 
-_STEPS = {
-    "check": "Checking the project…",
-    "render": "Rendering the template with the new resource…",
-    "template": "Committing the template branch…",
-    "merge": "Merging…",
-}
+_STEPS = steps("Rendering the template with the new resource…")
 
 
 @app.command("resource")
@@ -64,16 +55,7 @@ def resource(
             help="The plural, when the English rules get it wrong (default: derived).",
         ),
     ] = None,
-    path: Annotated[
-        Path,
-        typer.Option(
-            "--path",
-            "-p",
-            metavar="PROJECT",
-            show_default=False,
-            help="The project (default: the current folder).",
-        ),
-    ] = Path(),
+    path: ProjectPath = Path(),
 ) -> None:
     """Add a resource: model, migration, schemas, repository, service, routes and tests.
 

@@ -8,18 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from apiforge.cli.console import out
+from apiforge.cli.resource_options import ProjectPath, steps
 
 if TYPE_CHECKING:
     from apiforge.fields import AddFieldResult
 
 __all__ = ["field"]
 
-_STEPS = {
-    "check": "Checking the project…",
-    "render": "Rendering the template with the new fields…",
-    "template": "Committing the template branch…",
-    "merge": "Merging…",
-}
+_STEPS = steps("Rendering the template with the new fields…")
 
 
 def field(
@@ -39,16 +35,7 @@ def field(
             help="A field as NAME:TYPE[:LENGTH][:MODIFIER...], as for add resource (repeatable).",
         ),
     ] = None,
-    path: Annotated[
-        Path,
-        typer.Option(
-            "--path",
-            "-p",
-            metavar="PROJECT",
-            show_default=False,
-            help="The project (default: the current folder).",
-        ),
-    ] = Path(),
+    path: ProjectPath = Path(),
 ) -> None:
     """Add fields to a resource, with a new migration that adds their columns.
 

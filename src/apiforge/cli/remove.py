@@ -8,25 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from apiforge.cli.console import out
+from apiforge.cli.resource_options import ProjectPath, command_group, steps
 
 if TYPE_CHECKING:
     from apiforge.remove import RemoveResult
 
 __all__ = ["app"]
 
-app = typer.Typer(
-    help="Remove from a generated project.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+app = command_group("Remove from a generated project.")
 
-_STEPS = {
-    "check": "Checking the project…",
-    "render": "Rendering the template without the resource…",
-    "template": "Committing the template branch…",
-    "merge": "Merging…",
-}
+_STEPS = steps("Rendering the template without the resource…")
 
 
 @app.command("resource")
@@ -35,16 +26,7 @@ def resource(
         str,
         typer.Argument(metavar="NAME", show_default=False, help="The resource to remove."),
     ],
-    path: Annotated[
-        Path,
-        typer.Option(
-            "--path",
-            "-p",
-            metavar="PROJECT",
-            show_default=False,
-            help="The project (default: the current folder).",
-        ),
-    ] = Path(),
+    path: ProjectPath = Path(),
 ) -> None:
     """Remove a resource's code, with a new migration that drops its table.
 
