@@ -127,6 +127,7 @@ def test_a_large_body_gets_413_in_the_error_shape(service: Service) -> None:
     # now and then): this one asks first (Expect: 100-continue), as curl does for large
     # bodies, and sends the body only if told to continue.
     address = urllib.parse.urlsplit(service.url)
+    assert address.hostname is not None
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
     try:
         connection.putrequest("POST", "/api/auth/refresh")
