@@ -1,4 +1,5 @@
-"""Refresh the uv lock files the template ships, one per database, worker and Python.
+"""Refresh the uv lock files the template ships, one per database, worker,
+observability and Python.
 
 Every generated project starts with a `uv.lock`, so `uv sync --locked` installs
 exactly the versions apiforge's tests proved green. Run this after changing the
@@ -24,11 +25,19 @@ def main() -> None:
     variants = product(
         questions["database"].choices,
         questions["worker"].choices,
+        (False, True),
         questions["python_version"].choices,
     )
     upgrade = "--upgrade" in sys.argv[1:]
-    for database, worker, python in variants:
-        locked = lock_variant(template, database, python, worker=worker, upgrade=upgrade)
+    for database, worker, observability, python in variants:
+        locked = lock_variant(
+            template,
+            database,
+            python,
+            worker=worker,
+            observability=observability,
+            upgrade=upgrade,
+        )
         print(locked.relative_to(Path.cwd()), file=sys.stderr)
 
 

@@ -36,8 +36,10 @@ KUBERNETES_VERSIONS = ("1.31.0", "1.37.0")
 MANIFESTS = ("configmap", "migrate-job", "deployment", "service", "hpa", "pdb")
 WORKER_MANIFESTS = ("worker", "scheduler")  # with worker=taskiq
 SECRETS = {"SECRET_KEY", "DATABASE_URL"}
-# Read by the server (uvicorn), not by the settings.
-SERVER_VARIABLES = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"}
+# Read by the server (uvicorn) or by OpenTelemetry, not by the settings.
+SERVER_VARIABLES = {"WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "OTEL_SERVICE_NAME"}
+# With observability: Prometheus scrapes each pod on its own port, with no token.
+METRICS_PORT = 9100
 # Settings that a deployment leaves unset: a one-off bootstrap (better done with
 # `python -m src.cli create-superuser`) and a switch for test suites only.
 LEFT_UNSET = {"FIRST_SUPERUSER_EMAIL", "FIRST_SUPERUSER_PASSWORD", "ARGON2_ALLOW_WEAK_PARAMETERS"}
@@ -77,19 +79,39 @@ def render(copie_session: Any, template_dir: Path) -> Render:
     return make
 
 
-@pytest.fixture(scope="module", params=["none", "taskiq"], ids=["api", "api+worker"])
+@pytest.fixture(
+    scope="module",
+    params=[("none", "false"), ("taskiq", "false"), ("taskiq", "true")],
+    ids=["api", "api+worker", "api+worker+observability"],
+)
 def project(render: Render, request: pytest.FixtureRequest) -> Path:
+    worker, observability = request.param
     # The longest name the question accepts, with the characters a slug turns into '-'.
-    return render(project_name="Shop_API-" + "x" * 41, worker=request.param)
+    name = "Shop_API-" + "x" * 41
+    return render(project_name=name, worker=worker, observability=observability)
 
 
 def _has_worker(project: Path) -> bool:
     return (project / "src" / "worker").is_dir()
 
 
+def _has_observability(project: Path) -> bool:
+    return (project / "src" / "observability").is_dir()
+
+
 def _secrets(project: Path) -> set[str]:
     """The settings the pods read from the Secret."""
-    return SECRETS | ({"REDIS_URL"} if _has_worker(project) else set())
+    return (
+        SECRETS
+        | ({"REDIS_URL"} if _has_worker(project) else set())
+        | ({"SENTRY_DSN"} if _has_observability(project) else set())
+    )
+
+
+def _left_unset(project: Path) -> set[str]:
+    """Settings the manifests leave unset; the metrics token too, when Prometheus scrapes
+    the pods' metrics port instead."""
+    return LEFT_UNSET | ({"METRICS_TOKEN"} if _has_observability(project) else set())
 
 
 def _worker_manifests(project: Path) -> dict[str, dict[str, Any]]:
@@ -279,6 +301,9 @@ def test_names_fit_kubernetes_and_every_reference_finds_its_object(project: Path
         references = {item["name"]: item["valueFrom"]["secretKeyRef"] for item in container["env"]}
         assert SECRETS <= set(references) <= _secrets(project)  # the Job needs no Redis
         assert all(reference["key"] == name for name, reference in references.items())
+        # Only what the service can do without is optional.
+        optional = {name for name, reference in references.items() if reference.get("optional")}
+        assert optional <= {"SENTRY_DSN"}
         secret_names |= {reference["name"] for reference in references.values()}
     assert len(secret_names) == 1
     assert "Secret" not in manifests  # secrets are only referred to, never shipped
@@ -319,7 +344,9 @@ def test_pods_run_as_the_images_user_on_its_port_and_probe_its_health_routes(
         assert set(container["resources"]["limits"]) == {"cpu", "memory"}
 
     [api] = manifests["Deployment"]["spec"]["template"]["spec"]["containers"]
-    assert api["ports"] == [{"name": "http", "containerPort": exposed, "protocol": "TCP"}]
+    http = {"name": "http", "containerPort": exposed, "protocol": "TCP"}
+    metrics = {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}
+    assert api["ports"] == ([http, metrics] if _has_observability(project) else [http])
     routes = _health_routes(project)
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert api[probe]["httpGet"]["port"] == "http"
@@ -342,14 +369,14 @@ def test_the_configmap_holds_every_setting_but_the_secrets(project: Path) -> Non
     config = (project / "src" / "core" / "config.py").read_text(encoding="utf-8")
     body = config.split("class Settings(BaseSettings):", 1)[1].split("\n    @", 1)[0]
     settings = {name.upper() for name in re.findall(r"^    ([a-z_0-9]+): ", body, re.M)}
-    secrets = _secrets(project)
-    assert settings >= secrets | LEFT_UNSET
+    secrets, left_unset = _secrets(project), _left_unset(project)
+    assert settings >= secrets | left_unset
 
     data = _manifests(project)["ConfigMap"]["data"]
     assert all(isinstance(value, str) for value in data.values())
     assert set(data) - SERVER_VARIABLES <= settings, "the ConfigMap sets unknown settings"
-    assert not set(data) & (secrets | LEFT_UNSET)
-    missing = settings - secrets - LEFT_UNSET - set(data)
+    assert not set(data) & (secrets | left_unset)
+    missing = settings - secrets - left_unset - set(data)
     assert not missing, f"add these settings to k8s/base/configmap.yaml: {sorted(missing)}"
 
 
@@ -388,7 +415,9 @@ def test_readme_explains_the_secret_and_a_release(project: Path) -> None:
     created = [c for c in commands if c[:3] == ["kubectl", "create", "secret"]]
     assert created
     assert secret_name in created[0]
-    assert all(any(f"--from-literal={key}=" in w for w in created[0]) for key in _secrets(project))
+    required = _secrets(project) - {"SENTRY_DSN"}
+    assert all(any(f"--from-literal={key}=" in w for w in created[0]) for key in required)
+    assert ("`SENTRY_DSN` key" in section) == _has_observability(project)
     assert any(c[:3] == ["kubectl", "delete", "job"] for c in commands)
     assert any(c[:3] == ["kubectl", "apply", "-k"] for c in commands)
     for command in commands:
@@ -485,13 +514,47 @@ def test_the_worker_and_the_scheduler_run_as_compose_runs_them(project: Path) ->
         [container] = pod["containers"]
         assert container["command"] == compose[name]["command"]
         assert container["image"] == api["containers"][0]["image"]
-        assert "ports" not in container  # no HTTP: no Service selects them
+        # No HTTP, so no Service selects them; the worker's metrics are scraped per pod.
+        ports = [port["name"] for port in container.get("ports", [])]
+        assert ports == (["metrics"] if name == "worker" and _has_observability(project) else [])
         assert pod["securityContext"] == api["securityContext"]
         assert container["securityContext"] == api["containers"][0]["securityContext"]
         [wait] = pod["initContainers"]
         assert wait["command"] == api["initContainers"][0]["command"]
         references = {item["name"] for item in container["env"]}
-        assert references == _secrets(project)
+        # The scheduler runs no task, so reports no error.
+        assert references == _secrets(project) - ({"SENTRY_DSN"} if name == "scheduler" else set())
     scheduler = _worker_manifests(project)["scheduler"]["spec"]
     assert scheduler["replicas"] == 1  # two would send every periodic task twice
     assert scheduler["strategy"] == {"type": "Recreate"}
+
+
+def test_prometheus_scrapes_every_pod_on_the_metrics_port_outside_the_service(
+    project: Path,
+) -> None:
+    manifests = _manifests(project)
+    deployments = [manifests["Deployment"]]
+    if _has_worker(project):
+        deployments.append(_worker_manifests(project)["worker"])
+    data = manifests["ConfigMap"]["data"]
+    service_ports = {port["port"] for port in manifests["Service"]["spec"]["ports"]}
+    if not _has_observability(project):
+        assert "METRICS_PORT" not in data
+        for deployment in deployments:
+            assert "annotations" not in deployment["spec"]["template"]["metadata"]
+        return
+    assert (data["METRICS_PORT"], data["METRICS_HOST"]) == (str(METRICS_PORT), "0.0.0.0")
+    assert METRICS_PORT not in service_ports
+    for deployment in deployments:
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(METRICS_PORT),
+            "prometheus.io/path": "/metrics",
+        }
+        [container] = deployment["spec"]["template"]["spec"]["containers"]
+        assert METRICS_PORT in {port["containerPort"] for port in container["ports"]}
+    if _has_worker(project):
+        [worker] = _worker_manifests(project)["worker"]["spec"]["template"]["spec"]["containers"]
+        command = worker["command"]
+        assert command[command.index("--workers") + 1] == "1"  # one port per pod

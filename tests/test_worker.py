@@ -137,13 +137,21 @@ def test_every_variant_has_its_lock_file() -> None:
     variants = product(
         questions["database"].choices,
         questions["worker"].choices,
+        (False, True),
         questions["python_version"].choices,
     )
     locks = template / "template" / "_locks"
-    expected = {lock_name(database, python, worker) for database, worker, python in variants}
+    expected = {
+        lock_name(database, python, worker, observability=observability)
+        for database, worker, observability, python in variants
+    }
     assert {path.name for path in locks.iterdir()} == expected
     assert lock_name("sqlite", "3.11") == "sqlite-py3.11.lock"
     assert lock_name("sqlite", "3.11", "taskiq") == "sqlite-taskiq-py3.11.lock"
+    assert (
+        lock_name("postgresql", "3.13", "taskiq", observability=True)
+        == "postgresql-taskiq-observability-py3.13.lock"
+    )
 
 
 # --- Turning the worker on later ---------------------------------------------------------

@@ -29,10 +29,10 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "--show-completion",
             "Show completion for the current shell, to copy it or customize the installation.",
         ),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
-    "add": (("--help", "Show this message and exit."), ("-h", "Show this message and exit.")),
+    "add": (("-h", "Show this message and exit."), ("--help", "Show this message and exit.")),
     "add field": (
         (
             "--field",
@@ -41,8 +41,8 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("-f", "A field as NAME:TYPE[:LENGTH][:MODIFIER...], as for add resource (repeatable)."),
         ("--path", "The project (default: the current folder)."),
         ("-p", "The project (default: the current folder)."),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
     "add resource": (
         ("--field", "A field as NAME:TYPE[:LENGTH][:MODIFIER...] (repeatable; see below)."),
@@ -54,13 +54,13 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("--plural", "The plural, when the English rules get it wrong (default: derived)."),
         ("--path", "The project (default: the current folder)."),
         ("-p", "The project (default: the current folder)."),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
     "check": (
         ("--json", "Print one JSON object instead of text."),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
     "new": (
         ("--yes", "Take the defaults for every unanswered question."),
@@ -84,15 +84,15 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
         ("--dry-run", "List the files it would write; write nothing."),
         ("--quiet", "Print nothing but errors (for scripts)."),
         ("-q", "Print nothing but errors (for scripts)."),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
-    "remove": (("--help", "Show this message and exit."), ("-h", "Show this message and exit.")),
+    "remove": (("-h", "Show this message and exit."), ("--help", "Show this message and exit.")),
     "remove resource": (
         ("--path", "The project (default: the current folder)."),
         ("-p", "The project (default: the current folder)."),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
     "update": (
         ("--data", "Change an answer (repeatable)."),
@@ -114,8 +114,8 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "--no-drift-check",
             "After merging, run the migrations on a scratch database and `alembic check`.",
         ),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
     "verify": (
         ("--template", "Template to verify: a folder or a git URL (default: apiforge's own)."),
@@ -138,7 +138,7 @@ OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
             "Generate each combination with this earlier commit or tag of the "
             "template, add a resource, update to the template, then run the gates.",
         ),
-        ("--help", "Show this message and exit."),
         ("-h", "Show this message and exit."),
+        ("--help", "Show this message and exit."),
     ),
 }
