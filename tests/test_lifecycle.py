@@ -24,12 +24,16 @@ from apiforge.gates import find_python, project_env, run_gates
 from apiforge.migrations import read_migrations
 from apiforge.new import init_git, write_env
 from apiforge.pgserver import PostgresServer
-from apiforge.project import Installed, installed_template
+from apiforge.project import Installed, installed_template, parse_version
 from apiforge.remove import RemoveOptions, remove_resource
 from apiforge.tools import find_uv
 from apiforge.update import UpdateOptions, render_installed, update_project
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("git_identity")]
+
+# The first release whose resources can refer to others.
+REFERENCES_SINCE = parse_version("0.4.0")
+PRODUCT = ["name:str:80", "category:ref", "buyer:ref?:user:set-null"]
 
 
 TEAM_MODEL = '''\
@@ -177,7 +181,11 @@ def lifecycle(
     project = generate(tmp_path, previous, database)
     python = find_python((project / ".python-version").read_text().strip())
     env = project_env(extra_env, python=python)
-    for name, fields, owned in [("category", CATEGORY, False), ("note", EVERY_TYPE, True)]:
+    resources = [("category", CATEGORY, False), ("note", EVERY_TYPE, True)]
+    if parse_version(previous.version) >= REFERENCES_SINCE:
+        # Its rows point at categories, which then cannot be removed: notes are.
+        resources.append(("product", PRODUCT, False))
+    for name, fields, owned in resources:
         add_resource(
             AddOptions(name=name, fields=fields, project=project, owned=owned, installed=previous)
         )
@@ -186,6 +194,7 @@ def lifecycle(
     run(project, env, "run", "--no-sync", "alembic", "upgrade", "head")
     seeded = rows(project, env, "seed")
     assert {"users", "categories", "notes", "audit_entries"} <= set(seeded)
+    assert ("products" in seeded) == (len(resources) == 3)
 
     for name, value in extra_env.items():
         monkeypatch.setenv(name, value)

@@ -60,9 +60,7 @@ def test_observability_is_off_unless_asked_for() -> None:
 
 
 @pytest.mark.parametrize("worker", ["none", "taskiq"])
-def test_without_it_nothing_of_it_is_rendered(
-    copie: Any, template_dir: Path, worker: str
-) -> None:
+def test_without_it_nothing_of_it_is_rendered(copie: Any, template_dir: Path, worker: str) -> None:
     project = _render(copie, template_dir, {"worker": worker})
     assert not (project / "src/observability").exists()
     assert not (project / "tests/test_observability").exists()
@@ -79,9 +77,7 @@ def test_without_it_nothing_of_it_is_rendered(
         assert "import logging" not in broker
 
 
-@pytest.mark.parametrize(
-    ("database", "worker"), [("sqlite", "none"), ("postgresql", "taskiq")]
-)
+@pytest.mark.parametrize(("database", "worker"), [("sqlite", "none"), ("postgresql", "taskiq")])
 def test_with_it_come_its_files_settings_and_locked_dependencies(
     copie: Any, template_dir: Path, database: str, worker: str
 ) -> None:
@@ -91,7 +87,7 @@ def test_with_it_come_its_files_settings_and_locked_dependencies(
     assert [name for name in expected if not (project / name).is_file()] == []
     if worker == "none":
         assert [name for name in TASK_FILES if (project / name).exists()] == []
-    assert PACKAGES <= _dependencies(project)
+    assert _dependencies(project) >= PACKAGES
     lock = (project / "uv.lock").read_text(encoding="utf-8")
     for name in PACKAGES:
         assert f'name = "{name}"' in lock, name
@@ -195,8 +191,6 @@ def test_an_existing_project_takes_observability_later_and_stays_green(
     results = run_gates(project, env=project_env(extra, python=python))
     failed = [gate for gate in results if not gate.ok]
     assert not failed, "\n\n".join(f"[{gate.name}] {gate.output[-4000:]}" for gate in failed)
-    tests = next(gate for gate in results if gate.name == "pytest")
-    assert "test_observability" in tests.output or " passed" in tests.output
 
     again = update_project(UpdateOptions(project=project))
     assert again.up_to_date
