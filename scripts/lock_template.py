@@ -1,5 +1,5 @@
-"""Refresh the uv lock files the template ships, one per database, worker,
-observability and Python.
+"""Refresh the uv locks the template ships, one per database, worker, observability and
+Python, merged into one file per Python (`template/_locks/py3.12.lock.jinja`).
 
 Every generated project starts with a `uv.lock`, so `uv sync --locked` installs
 exactly the versions apiforge's tests proved green. Run this after changing the
@@ -16,7 +16,7 @@ from itertools import product
 from pathlib import Path
 
 from apiforge.template import bundled_template_dir, load_questions
-from apiforge.template_locks import lock_variant
+from apiforge.template_locks import lock_variant, locks_file, read_locks
 
 
 def main() -> None:
@@ -29,16 +29,18 @@ def main() -> None:
         questions["python_version"].choices,
     )
     upgrade = "--upgrade" in sys.argv[1:]
+    locks = read_locks(template)
     for database, worker, observability, python in variants:
-        locked = lock_variant(
+        name = lock_variant(
             template,
             database,
             python,
             worker=worker,
             observability=observability,
             upgrade=upgrade,
+            locks=locks,
         )
-        print(locked.relative_to(Path.cwd()), file=sys.stderr)
+        print(f"{name}: {locks_file(template, python).relative_to(Path.cwd())}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, git
 
 from apiforge.pgserver import PostgresServer
 from apiforge.template import bundled_template_dir, load_questions
-from apiforge.template_locks import lock_name
+from apiforge.template_locks import lock_name, read_locks
 
 WORKER_FILES = [
     "src/worker/__init__.py",
@@ -131,7 +131,7 @@ def test_ci_installs_the_redis_server_the_tests_start(
     assert "redis-server" not in (without / name).read_text()
 
 
-def test_every_variant_has_its_lock_file() -> None:
+def test_every_variant_has_its_lock() -> None:
     template = bundled_template_dir()
     questions = {question.name: question for question in load_questions(template)}
     variants = product(
@@ -140,18 +140,23 @@ def test_every_variant_has_its_lock_file() -> None:
         (False, True),
         questions["python_version"].choices,
     )
-    locks = template / "template" / "_locks"
     expected = {
         lock_name(database, python, worker, observability=observability)
         for database, worker, observability, python in variants
     }
-    assert {path.name for path in locks.iterdir()} == expected
-    assert lock_name("sqlite", "3.11") == "sqlite-py3.11.lock"
-    assert lock_name("sqlite", "3.11", "taskiq") == "sqlite-taskiq-py3.11.lock"
+    assert set(read_locks(template)) == expected
+    assert lock_name("sqlite", "3.11") == "sqlite-py3.11"
+    assert lock_name("sqlite", "3.11", "taskiq") == "sqlite-taskiq-py3.11"
     assert (
         lock_name("postgresql", "3.13", "taskiq", observability=True)
-        == "postgresql-taskiq-observability-py3.13.lock"
+        == "postgresql-taskiq-observability-py3.13"
     )
+    # One merged file per Python, and nothing else.
+    locks = template / "template" / "_locks"
+    pythons = questions["python_version"].choices
+    assert sorted(path.name for path in locks.iterdir()) == [
+        f"py{python}.lock.jinja" for python in sorted(pythons)
+    ]
 
 
 # --- Turning the worker on later ---------------------------------------------------------
