@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+
+from apiforge.tools import find_uv
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 """Under CI a test that cannot run here (no PostgreSQL, no Python 3.13) fails instead of
@@ -93,3 +96,88 @@ def copy_template(source: Path, dest: Path) -> Path:
     shutil.copy2(source / "copier.yml", dest / "copier.yml")
     shutil.copytree(source / "template", dest / "template")
     return dest
+
+
+# Run inside the project's environment: `seed` writes three rows into every table,
+# `dump` prints the primary keys of every table, so a test can compare them.
+ROWS = """
+import asyncio, datetime, decimal, json, sys, uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from src.core.config import get_settings
+
+
+def value(column: sa.Column, i: int) -> object:
+    kind = column.type.python_type
+    if kind is uuid.UUID:
+        return uuid.uuid4()
+    if kind is str:
+        text = f"row{i}@example.com" if "email" in column.name else f"r{i}-{column.name}"
+        return text[: getattr(column.type, "length", None) or 64]
+    if kind is bool:
+        return i % 2 == 0
+    if kind is int:
+        return i
+    if kind is float:
+        return i + 0.5
+    if kind is decimal.Decimal:
+        return decimal.Decimal(i) + decimal.Decimal("0.25")
+    if kind is datetime.datetime:
+        return datetime.datetime(2026, 1, 1 + i, tzinfo=datetime.UTC)
+    if kind is datetime.date:
+        return datetime.date(2026, 1, 1 + i)
+    raise TypeError(f"no sample for {column}")
+
+
+async def main(mode: str) -> None:
+    engine = create_async_engine(get_settings().database_url)
+    async with engine.begin() as connection:
+        def work(sync: sa.Connection) -> dict[str, list[str]]:
+            metadata = sa.MetaData()
+            metadata.reflect(sync)
+            tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+            if mode == "seed":
+                keys: dict[str, list[object]] = {}
+                for table in tables:
+                    rows = []
+                    for i in range(3):
+                        row = {}
+                        for column in table.columns:
+                            if column.foreign_keys:
+                                target = next(iter(column.foreign_keys)).column
+                                row[column.name] = keys[target.table.name][0]
+                            else:
+                                row[column.name] = value(column, i)
+                        rows.append(row)
+                    sync.execute(table.insert(), rows)
+                    keys[table.name] = [row[table.primary_key.columns.keys()[0]] for row in rows]
+            return {
+                table.name: sorted(str(key) for key in sync.execute(
+                    sa.select(*table.primary_key.columns)
+                ).scalars())
+                for table in tables
+            }
+        print(json.dumps(await connection.run_sync(work)))
+    await engine.dispose()
+
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def run(project: Path, env: dict[str, str], *args: str) -> str:
+    """`uv ARGS` in *project*, which must succeed; its output."""
+    completed = subprocess.run(
+        [find_uv(), *args], cwd=project, env=env, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0, f"uv {' '.join(args)}:\n{completed.stdout}{completed.stderr}"
+    return completed.stdout
+
+
+def rows(project: Path, env: dict[str, str], mode: str) -> dict[str, list[str]]:
+    """Seed three rows into every table (`seed`) or read them (`dump`): primary keys by table."""
+    output = run(project, env, "run", "--no-sync", "python", "-c", ROWS, mode)
+    loaded: dict[str, list[str]] = json.loads(output.strip().splitlines()[-1])
+    return loaded

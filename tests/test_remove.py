@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import everything, git
+from helpers import everything, git, rows, run
 from typer.testing import CliRunner
 
 from apiforge.add import AddOptions, add_resource, migration_head
@@ -256,7 +256,6 @@ def test_help_has_examples() -> None:
 def test_resources_grow_and_go_with_every_gate_green_and_rows_kept(
     tmp_path: Path, request: pytest.FixtureRequest, database: str
 ) -> None:
-    from test_lifecycle import rows, run
 
     from apiforge.gates import GATES, find_python, project_env, run_gates
 
