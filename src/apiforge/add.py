@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from apiforge.errors import ApiforgeError, UsageError
 from apiforge.migrations import migration_head, new_revision_id
@@ -78,6 +79,34 @@ def _existing(project: Project) -> list[Resource]:
             f"The {RESOURCES_ANSWER} answer in {ANSWERS_FILE} is broken ({exc}); "
             f"restore it with `git checkout -- {ANSWERS_FILE}`."
         ) from None
+
+
+def record_resources(
+    project: Project,
+    installed: Installed,
+    answer: list[dict[str, Any]],
+    message: str,
+    *,
+    command: str = "apiforge update",
+    progress: Progress | None = None,
+) -> UpdateResult:
+    """Record *answer* as the project's resources and render what it changes, merged with
+    the team's edits and committed with *message*: how every resource command ends.
+
+    The slices are the template's own, proven by its tests, so the models are not compared
+    with the migrations; the heads are still checked.
+    """
+    return update_project(
+        UpdateOptions(
+            project=project.root,
+            installed=installed,
+            managed={RESOURCES_ANSWER: answer},
+            message=message,
+            check_drift=False,
+            command=command,
+        ),
+        progress=progress,
+    )
 
 
 def _check_template(project: Project, installed: Installed, command: str = "add resource") -> None:
@@ -150,16 +179,12 @@ def add_resource(options: AddOptions, progress: Progress | None = None) -> AddRe
     _check_paths(project, resource)
 
     answer = [item.as_answer() for item in existing] + [resource.as_answer()]
-    update = update_project(
-        UpdateOptions(
-            project=project.root,
-            installed=installed,
-            managed={RESOURCES_ANSWER: answer},
-            message=f"Add the {resource.name} resource (apiforge add resource)",
-            # The slice is the template's own, proven by its tests; the heads are still checked.
-            check_drift=False,
-            command=f"apiforge add resource {resource.name}",
-        ),
+    update = record_resources(
+        project,
+        installed,
+        answer,
+        f"Add the {resource.name} resource (apiforge add resource)",
+        command=f"apiforge add resource {resource.name}",
         progress=step,
     )
     if not any(item.name == resource.name for item in _existing(read_project(project.root))):

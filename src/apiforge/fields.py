@@ -30,7 +30,7 @@ from apiforge.resources import (
     Resource,
     parse_fields,
 )
-from apiforge.update import Outcome, UpdateOptions, UpdateResult, update_project
+from apiforge.update import Outcome, UpdateResult
 
 __all__ = [
     "SERVER_DEFAULTS",
@@ -161,7 +161,7 @@ def add_field(options: AddFieldOptions, progress: Progress | None = None) -> Add
 
     Every check runs before anything is written; refusals raise :class:`UsageError`.
     """
-    from apiforge.add import _check_template, _existing
+    from apiforge.add import _check_template, _existing, record_resources
     from apiforge.migrations import new_revision_id
 
     step = progress or (lambda _step: None)
@@ -194,14 +194,11 @@ def add_field(options: AddFieldOptions, progress: Progress | None = None) -> Add
     record["fields"] = [*record["fields"], *(item.field.as_answer() for item in added)]
     record["changes"] = [*(record.get("changes") or []), change.as_answer()]
     names = ", ".join(item.field.name for item in added)
-    update = update_project(
-        UpdateOptions(
-            project=project.root,
-            installed=installed,
-            managed={RESOURCES_ANSWER: answer},
-            message=f"Add {names} to the {resource.name} resource (apiforge add field)",
-            check_drift=False,
-        ),
+    update = record_resources(
+        project,
+        installed,
+        answer,
+        f"Add {names} to the {resource.name} resource (apiforge add field)",
         progress=step,
     )
     recorded = _existing(read_project(project.root))[index]

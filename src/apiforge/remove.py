@@ -20,8 +20,8 @@ from apiforge.errors import UsageError
 from apiforge.fields import find_resource, records, taken_revisions
 from apiforge.progress import Progress
 from apiforge.project import Installed, installed_template, read_project
-from apiforge.resources import RESOURCES_ANSWER, Removal, Resource
-from apiforge.update import Outcome, UpdateOptions, UpdateResult, update_project
+from apiforge.resources import Removal, Resource
+from apiforge.update import Outcome, UpdateResult
 
 __all__ = [
     "RemoveOptions",
@@ -88,7 +88,7 @@ def remove_resource(options: RemoveOptions, progress: Progress | None = None) ->
 
     Every check runs before anything is written; refusals raise :class:`UsageError`.
     """
-    from apiforge.add import _check_template, _existing
+    from apiforge.add import _check_template, _existing, record_resources
     from apiforge.migrations import new_revision_id
 
     step = progress or (lambda _step: None)
@@ -112,14 +112,11 @@ def remove_resource(options: RemoveOptions, progress: Progress | None = None) ->
         raise UsageError(f"{migration} already exists; move the file away.")
 
     answer[index]["removed"] = removal.as_answer()
-    update = update_project(
-        UpdateOptions(
-            project=project.root,
-            installed=installed,
-            managed={RESOURCES_ANSWER: answer},
-            message=f"Remove the {resource.name} resource (apiforge remove resource)",
-            check_drift=False,
-        ),
+    update = record_resources(
+        project,
+        installed,
+        answer,
+        f"Remove the {resource.name} resource (apiforge remove resource)",
         progress=step,
     )
     recorded = _existing(read_project(project.root))[index]
