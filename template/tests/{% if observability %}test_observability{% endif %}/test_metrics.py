@@ -62,6 +62,23 @@ async def test_paths_that_match_no_route_share_one_label(client: AsyncClient) ->
     assert not {"/wp-login.php", "/.env"} & sampled_routes
 
 
+async def test_unknown_methods_share_one_label(client: AsyncClient) -> None:
+    before = requests_counted("OTHER", UNMATCHED_ROUTE, 404)
+
+    for method in ("FOO", "BAR", "PROPFIND"):
+        response = await client.request(method, "/nothing-here")
+        assert response.status_code == 404
+
+    assert requests_counted("OTHER", UNMATCHED_ROUTE, 404) == before + 3
+    methods = {
+        sample.labels["method"]
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name == "http_requests_total"
+    }
+    assert not {"FOO", "BAR", "PROPFIND"} & methods
+
+
 async def test_metrics_are_served_only_to_a_bearer_of_the_token(
     transactions: Transactions,
 ) -> None:
@@ -130,6 +147,21 @@ async def test_the_lifespan_serves_metrics_on_the_port_it_is_given(
 
     async with app.router.lifespan_context(app):
         assert started == [9464]
+
+
+async def test_a_taken_metrics_port_leaves_the_service_running(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    taken = MetricsServer("127.0.0.1", 0)
+    port = taken.start()
+    app = app_with(metrics_port=port)
+    try:
+        with caplog.at_level("WARNING"):
+            async with app.router.lifespan_context(app):
+                pass
+    finally:
+        taken.stop()
+    assert f"port {port} is taken" in caplog.text
 
 
 @pytest.mark.parametrize(
