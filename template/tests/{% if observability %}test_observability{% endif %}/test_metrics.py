@@ -90,6 +90,7 @@ async def test_metrics_are_served_only_to_a_bearer_of_the_token(
         basic = await client.get("/metrics", headers={"Authorization": f"Basic {TOKEN}"})
         granted = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
 
+    assert requests_counted("GET", "/metrics", 401) >= 3
     for refused in (missing, wrong, basic):
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "unauthorized"
