@@ -1,45 +1,16 @@
 """Sentry: an unhandled error is reported, with the request id, when a DSN is set."""
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 import sentry_sdk
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import SecretStr
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
 
 from src.api.deps import get_transactions
 from src.core.config import get_settings
 from src.db.session import Transactions
 from src.main import create_app
 from src.observability.errors import REQUEST_ID_TAG, configure_sentry
-
-DSN = "https://0123456789abcdef0123456789abcdef@sentry.invalid/42"
-
-
-class CapturedEvents(Transport):
-    """Keeps what would be sent to Sentry."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict[str, Any]] = []
-
-    def capture_envelope(self, envelope: Envelope) -> None:
-        for item in envelope.items:
-            if item.type == "event" and item.payload.json is not None:
-                self.events.append(item.payload.json)
-
-
-@pytest.fixture
-def reported() -> Iterator[CapturedEvents]:
-    """Sentry, started as the service starts it, sending into a list."""
-    transport = CapturedEvents()
-    yield transport
-    sentry_sdk.get_client().close()
-    sentry_sdk.init()  # no DSN: reports nothing
+from tests.test_observability.conftest import DSN, CapturedEvents
 
 
 def serve(app: FastAPI, transactions: Transactions) -> AsyncClient:
