@@ -19,7 +19,8 @@ from bench.console import console, errors, progress
 from bench.figures import Report
 from bench.load import bench_service
 from bench.machine import REPO, ensure_wrk, first_line, machine, python_loop_ms
-from bench.plan import FULL, PARTS, QUICK, Plan
+from bench.observability import bench_observability, sqlite_urls
+from bench.plan import FULL, LOAD_PARTS, PARTS, QUICK, Plan
 from bench.projects import bench_suite, bench_time_to_green, create
 from bench.references import FastapiUsersApp
 from bench.service import Service
@@ -48,7 +49,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         choices=PARTS,
         help="measure only this part (repeatable): cli, new, green (time to green), "
-        "suite (generated tests), load, verify (verify --matrix pairwise)",
+        "suite (generated tests), load, verify (verify --matrix pairwise), "
+        "observability (what metrics and traces cost the service)",
     )
     parser.add_argument(
         "--json",
@@ -85,6 +87,9 @@ def bench_postgres(
             bench_service(service, plan, report, fastapi_users)
             if investigate:
                 bench_variants(service, plan, report)
+        if "observability" in parts:
+            with attempt(report, "observability on PostgreSQL"):
+                bench_observability(ws, plan, report, "postgresql", project, server.create_database)
 
 
 def bench_all(
@@ -104,9 +109,9 @@ def bench_all(
     if "green" in parts:
         with attempt(report, "time to green"):
             sqlite_project = bench_time_to_green(ws, plan, report)
-    if not parts & {"suite", "load"}:
-        return
-    if sqlite_project is None:
+    # Observability is measured on PostgreSQL, or on SQLite when PostgreSQL is skipped.
+    sqlite_observability = "observability" in parts and not postgres
+    if sqlite_project is None and (parts & {"suite", "load"} or sqlite_observability):
         with attempt(report, "generating the SQLite project"):
             sqlite_project = create(ws, "sqlite")
     if sqlite_project is not None and "suite" in parts:
@@ -116,7 +121,10 @@ def bench_all(
         with attempt(report, "load on SQLite"):
             url = f"sqlite+aiosqlite:///{ws.folder('db') / 'bench.db'}"
             bench_service(Service(ws, sqlite_project, "sqlite", url), plan, report)
-    if postgres:
+    if sqlite_project is not None and sqlite_observability:
+        with attempt(report, "observability on SQLite"):
+            bench_observability(ws, plan, report, "sqlite", sqlite_project, sqlite_urls(ws))
+    if postgres and parts & {"suite", "load", "observability"}:
         with attempt(report, "PostgreSQL figures"):
             bench_postgres(ws, plan, report, parts, investigate=investigate)
 
@@ -136,10 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = set(args.only or PARTS)
     report = Report(plan, machine())
     if args.skip_load:
-        parts.discard("load")
+        parts -= LOAD_PARTS
         report.skipped.append("load figures: --skip-load")
-    elif "load" in parts and not ensure_wrk():
-        parts.discard("load")
+    elif parts & LOAD_PARTS and not ensure_wrk():
+        parts -= LOAD_PARTS
         report.skipped.append("load figures: wrk is not installed (apt-get install wrk)")
     if args.skip_postgres:
         report.skipped.append("PostgreSQL figures: --skip-postgres")

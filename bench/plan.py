@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 # cli: --help/--version latency; new: `apiforge new`; green: time to green;
 # suite: the generated test suite; load: the service under wrk, login latency and a login
-# storm; verify: `apiforge verify --matrix pairwise`.
-PARTS = ("cli", "new", "green", "suite", "load", "verify")
+# storm; verify: `apiforge verify --matrix pairwise`; observability: `GET /api/users/me`
+# with the observability answer's metrics and traces against the default project.
+PARTS = ("cli", "new", "green", "suite", "load", "verify", "observability")
+
+# The parts that load a service under wrk.
+LOAD_PARTS = frozenset({"load", "observability"})
 
 
 @dataclass(frozen=True)

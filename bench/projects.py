@@ -13,11 +13,12 @@ from bench.plan import Plan
 from bench.workspace import Workspace
 
 
-def create(ws: Workspace, database: str) -> Path:
-    """Generate a project with default answers (and *database*) and install it."""
+def create(ws: Workspace, database: str, *options: str) -> Path:
+    """Generate a project with default answers (and *database*, and any further *options*
+    of `apiforge new`) and install it."""
     project = ws.folder(f"{database}-") / "service"
     run(
-        ws.new_command(project, "--database", database),
+        ws.new_command(project, "--database", database, *options),
         cwd=ws.root,
         env=ws.apiforge_env(),
         timeout=120,
