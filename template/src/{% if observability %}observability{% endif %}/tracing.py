@@ -121,10 +121,17 @@ def instrument(app: FastAPI, engine: AsyncEngine, provider: TracerProvider) -> N
     """Trace *app*'s requests and *engine*'s SQL with *provider*.
 
     Health checks and metric scrapes are left out unless `OTEL_PYTHON_FASTAPI_EXCLUDED_URLS`
-    says otherwise: they would be most of the spans and tell nothing.
+    says otherwise: they would be most of the spans and tell nothing. So are the spans of
+    each ASGI message (`http send`): several per request, telling nothing its span does not.
     """
     excluded = os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", "/api/health,/metrics")
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=excluded)
+    # One span per request, not one more per message sent or received (`http send`).
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=provider,
+        excluded_urls=excluded,
+        exclude_spans=["receive", "send"],
+    )
     app.add_middleware(RequestIdSpanMiddleware)
     # The instrumentation declares SQLAlchemy < 2.1 only; the tests prove it traces 2.1.
     SQLAlchemyInstrumentor().instrument(

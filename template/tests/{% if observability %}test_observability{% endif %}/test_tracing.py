@@ -83,6 +83,8 @@ async def test_a_request_makes_spans_tagged_with_its_request_id(
     (server,) = [span for span in spans if span.kind is SpanKind.SERVER]
     assert server.attributes is not None
     assert server.attributes["http.route"] == "/api/users"
+    # The request's span and its queries: no span per ASGI message.
+    assert not [span.name for span in spans if span.name.endswith((" http send", " http receive"))]
     assert server.attributes[REQUEST_ID_ATTRIBUTE] == "trace-me-1"
     queries = [
         span
