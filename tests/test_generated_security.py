@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import render
 
 SCANNED = ("src", "alembic")
 
@@ -27,13 +28,6 @@ SECRET_SETTING = re.compile(
 URL_PASSWORD = re.compile(r"://[^\s:/@]+:([^\s@]+)@")
 
 
-def _render(copie: Any, template_dir: Path, answers: dict[str, Any]) -> Path:
-    result = copie.copy(extra_answers=answers, template_dir=template_dir)
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_dir
-    return project
-
-
 def _is_placeholder(value: str) -> bool:
     """Empty, taken from the environment, or a placeholder the service refuses."""
     value = value.strip().strip("\"'")
@@ -44,7 +38,7 @@ def _is_placeholder(value: str) -> bool:
 def test_bandit_finds_nothing_of_medium_or_high_severity(
     copie: Any, template_dir: Path, database: str
 ) -> None:
-    project = _render(copie, template_dir, {"database": database})
+    project = render(copie, template_dir, {"database": database})
 
     completed = subprocess.run(
         [sys.executable, "-m", "bandit", "-r", *SCANNED, "-f", "json", "-q"],
@@ -75,7 +69,7 @@ def test_bandit_finds_nothing_of_medium_or_high_severity(
 def test_no_credential_in_any_rendered_file(
     copie: Any, template_dir: Path, answers: dict[str, Any]
 ) -> None:
-    project = _render(copie, template_dir, answers)
+    project = render(copie, template_dir, answers)
 
     found = []
     for path in sorted(project.rglob("*")):

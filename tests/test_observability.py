@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, git
+from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, dependency_names, git, render
 
 from apiforge.pgserver import PostgresServer
 from apiforge.template import bundled_template_dir, load_questions
@@ -41,18 +40,6 @@ PACKAGES = {
 }
 
 
-def _render(copie: Any, template_dir: Path, answers: dict[str, Any]) -> Path:
-    result = copie.copy(extra_answers=answers, template_dir=template_dir)
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_dir
-    return project
-
-
-def _dependencies(project: Path) -> set[str]:
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    return {spec.split(">")[0] for spec in pyproject["project"]["dependencies"]}
-
-
 def test_observability_is_off_unless_asked_for() -> None:
     [question] = [q for q in load_questions(bundled_template_dir()) if q.name == "observability"]
     assert question.type == "bool"
@@ -61,10 +48,10 @@ def test_observability_is_off_unless_asked_for() -> None:
 
 @pytest.mark.parametrize("worker", ["none", "taskiq"])
 def test_without_it_nothing_of_it_is_rendered(copie: Any, template_dir: Path, worker: str) -> None:
-    project = _render(copie, template_dir, {"worker": worker})
+    project = render(copie, template_dir, {"worker": worker})
     assert not (project / "src/observability").exists()
     assert not (project / "tests/test_observability").exists()
-    assert not PACKAGES & _dependencies(project)
+    assert not PACKAGES & dependency_names(project, dev=False)
     for name in ("src/main.py", "src/core/config.py", ".env.example"):
         text = (project / name).read_text(encoding="utf-8").lower()
         for word in ("opentelemetry", "prometheus", "sentry", "metrics_"):
@@ -82,12 +69,12 @@ def test_with_it_come_its_files_settings_and_locked_dependencies(
     copie: Any, template_dir: Path, database: str, worker: str
 ) -> None:
     answers = {"database": database, "worker": worker, "observability": True}
-    project = _render(copie, template_dir, answers)
+    project = render(copie, template_dir, answers)
     expected = OBSERVABILITY_FILES + (TASK_FILES if worker == "taskiq" else [])
     assert [name for name in expected if not (project / name).is_file()] == []
     if worker == "none":
         assert [name for name in TASK_FILES if (project / name).exists()] == []
-    assert _dependencies(project) >= PACKAGES
+    assert dependency_names(project, dev=False) >= PACKAGES
     lock = (project / "uv.lock").read_text(encoding="utf-8")
     for name in PACKAGES:
         assert f'name = "{name}"' in lock, name
@@ -103,7 +90,7 @@ def test_with_it_come_its_files_settings_and_locked_dependencies(
 
 
 def test_without_it_the_readme_says_how_to_turn_it_on(copie: Any, template_dir: Path) -> None:
-    readme = (_render(copie, template_dir, {}) / "README.md").read_text()
+    readme = (render(copie, template_dir, {}) / "README.md").read_text()
     section = readme.split("## Metrics, traces and errors", 1)[1].split("\n## ", 1)[0]
     assert "apiforge update --data observability=true" in section
 
@@ -113,7 +100,7 @@ def test_compose_runs_one_worker_process_that_serves_its_metrics(
     copie: Any, template_dir: Path, database: str
 ) -> None:
     answers = {"database": database, "worker": "taskiq", "observability": True}
-    project = _render(copie, template_dir, answers)
+    project = render(copie, template_dir, answers)
     compose = yaml.safe_load((project / "compose.yaml").read_text())
     app, worker = compose["services"]["app"], compose["services"]["worker"]
     command = worker["command"]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
+from helpers import dependency_names
 
 from apiforge.gates import GATES
 from apiforge.template import load_questions
@@ -147,20 +148,6 @@ def test_yaml_files_match_their_published_schemas(
 # --- Commands ----------------------------------------------------------------------
 
 
-def _dependencies(project: Path, *, dev: bool = True) -> set[str]:
-    """The distribution names the project installs (the dev group too, when asked)."""
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    specs = list(pyproject["project"]["dependencies"])
-    if dev:
-        specs += pyproject.get("dependency-groups", {}).get("dev", [])
-    names = set()
-    for spec in specs:
-        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
-        assert match is not None, spec
-        names.add(match.group(0).lower().replace("_", "-"))
-    return names
-
-
 def _substitutions(line: str) -> tuple[str, list[str]]:
     """*line* with each `$(...)` replaced by a word, and the commands they held."""
     inner: list[str] = []
@@ -282,7 +269,7 @@ def test_ci_commands_name_tools_the_project_installs(
     render: Render, database: str, ci: str
 ) -> None:
     project = render(database=database, ci=ci)
-    installed = _dependencies(project)
+    installed = dependency_names(project)
     problems = [
         problem
         for job in _ci_jobs(project, ci)
@@ -528,7 +515,7 @@ def test_docker_image_caches_dependencies_apart_from_the_code(
     assert manifests < install < code
     assert "--locked --no-install-project --no-dev" in texts[install]
     assert "--mount=type=cache" in texts[install]
-    assert set(_dependencies(project, dev=False)) >= {"fastapi-cli", "alembic"}
+    assert set(dependency_names(project, dev=False)) >= {"fastapi-cli", "alembic"}
 
 
 @pytest.mark.parametrize("database", DATABASES)
@@ -613,7 +600,7 @@ def test_pre_commit_hooks_exist_and_local_ones_use_project_tools(
 ) -> None:
     project = render(database=database)
     config = _yaml(project / ".pre-commit-config.yaml")
-    installed = _dependencies(project)
+    installed = dependency_names(project)
     hooks: set[str] = set()
     for repo in config["repos"]:
         ids = {hook["id"] for hook in repo["hooks"]}

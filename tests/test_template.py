@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import render
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "sqlite": {},
@@ -49,18 +50,11 @@ EXPECTED_DIRS = [
 ]
 
 
-def _render(copie: Any, template_dir: Path, answers: dict[str, Any]) -> Path:
-    result = copie.copy(extra_answers=answers, template_dir=template_dir)
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_dir
-    return project
-
-
 @pytest.mark.parametrize("answers", VARIANTS.values(), ids=VARIANTS.keys())
 def test_tree_follows_the_conventions(
     copie: Any, template_dir: Path, answers: dict[str, Any]
 ) -> None:
-    project = _render(copie, template_dir, answers)
+    project = render(copie, template_dir, answers)
     missing = [name for name in EXPECTED_FILES if not (project / name).is_file()]
     missing += [name for name in EXPECTED_DIRS if not any((project / name).glob("*.py"))]
     assert missing == []
@@ -76,7 +70,7 @@ def _without_ci_expressions(path: Path) -> str:
 def test_no_template_syntax_is_left_and_python_compiles(
     copie: Any, template_dir: Path, answers: dict[str, Any]
 ) -> None:
-    project = _render(copie, template_dir, answers)
+    project = render(copie, template_dir, answers)
     leftovers = [
         path.relative_to(project).as_posix()
         for path in project.rglob("*")
@@ -89,7 +83,7 @@ def test_no_template_syntax_is_left_and_python_compiles(
 
 
 def test_postgresql_variant_has_compose_and_no_credentials(copie: Any, template_dir: Path) -> None:
-    project = _render(copie, template_dir, {"database": "postgresql"})
+    project = render(copie, template_dir, {"database": "postgresql"})
     assert (project / "compose.yaml").is_file()
     assert "asyncpg" in (project / "pyproject.toml").read_text()
     assert "aiosqlite" not in (project / "pyproject.toml").read_text()
@@ -99,7 +93,7 @@ def test_postgresql_variant_has_compose_and_no_credentials(copie: Any, template_
 
 
 def test_sqlite_variant_has_no_postgresql_parts(copie: Any, template_dir: Path) -> None:
-    project = _render(copie, template_dir, {})
+    project = render(copie, template_dir, {})
     compose = (project / "compose.yaml").read_text()
     assert "postgres" not in compose
     assert "POSTGRES_" not in (project / ".env.example").read_text()
@@ -110,7 +104,7 @@ def test_sqlite_variant_has_no_postgresql_parts(copie: Any, template_dir: Path) 
 
 @pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
 def test_python_version_sets_requires_python(copie: Any, template_dir: Path, version: str) -> None:
-    project = _render(copie, template_dir, {"python_version": version})
+    project = render(copie, template_dir, {"python_version": version})
     assert f'requires-python = ">={version}"' in (project / "pyproject.toml").read_text()
     assert (project / ".python-version").read_text().strip() == version
 
@@ -119,7 +113,7 @@ def test_python_version_sets_requires_python(copie: Any, template_dir: Path, ver
 def test_project_ships_the_lock_of_its_variant(
     copie: Any, template_dir: Path, answers: dict[str, Any]
 ) -> None:
-    project = _render(copie, template_dir, answers)
+    project = render(copie, template_dir, answers)
     lock = (project / "uv.lock").read_text(encoding="utf-8")
     slug = str(answers.get("project_name", "my-service")).lower().replace("_", "-")
     version = answers.get("python_version", "3.11")

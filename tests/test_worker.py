@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import tomllib
 from itertools import product
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, git
+from helpers import CATEGORY, CATEGORY_SERVICE_EDIT, dependency_names, git, render
 
 from apiforge.pgserver import PostgresServer
 from apiforge.template import bundled_template_dir, load_questions
@@ -37,18 +36,6 @@ WORKER_FILES = [
 ]
 
 
-def _render(copie: Any, template_dir: Path, answers: dict[str, Any]) -> Path:
-    result = copie.copy(extra_answers=answers, template_dir=template_dir)
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_dir
-    return project
-
-
-def _dependencies(project: Path) -> list[str]:
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    return list(pyproject["project"]["dependencies"])
-
-
 def test_the_worker_is_off_unless_asked_for() -> None:
     [worker] = [q for q in load_questions(bundled_template_dir()) if q.name == "worker"]
     assert worker.choices == ("none", "taskiq")
@@ -59,10 +46,12 @@ def test_the_worker_is_off_unless_asked_for() -> None:
 def test_without_a_worker_nothing_of_it_or_of_redis_is_rendered(
     copie: Any, template_dir: Path, database: str
 ) -> None:
-    project = _render(copie, template_dir, {"database": database})
+    project = render(copie, template_dir, {"database": database})
     assert [name for name in WORKER_FILES if (project / name).exists()] == []
     assert not (project / "src/worker").exists()
-    assert not any("redis" in spec or "taskiq" in spec for spec in _dependencies(project))
+    assert not any(
+        "redis" in name or "taskiq" in name for name in dependency_names(project, dev=False)
+    )
     for name in ("compose.yaml", ".env.example", "src/core/config.py", "uv.lock"):
         text = (project / name).read_text(encoding="utf-8").lower()
         assert "redis" not in text, name
@@ -75,9 +64,9 @@ def test_without_a_worker_nothing_of_it_or_of_redis_is_rendered(
 def test_a_taskiq_worker_brings_its_files_settings_and_locked_dependencies(
     copie: Any, template_dir: Path, database: str
 ) -> None:
-    project = _render(copie, template_dir, {"database": database, "worker": "taskiq"})
+    project = render(copie, template_dir, {"database": database, "worker": "taskiq"})
     assert [name for name in WORKER_FILES if not (project / name).is_file()] == []
-    names = {spec.split(">")[0] for spec in _dependencies(project)}
+    names = dependency_names(project, dev=False)
     assert {"taskiq", "taskiq-redis", "redis"} <= names
     lock = (project / "uv.lock").read_text(encoding="utf-8")
     for name in ("taskiq", "taskiq-redis", "redis"):
@@ -93,7 +82,7 @@ def test_a_taskiq_worker_brings_its_files_settings_and_locked_dependencies(
 def test_compose_runs_the_worker_and_scheduler_next_to_a_healthy_redis(
     copie: Any, template_dir: Path, database: str
 ) -> None:
-    project = _render(copie, template_dir, {"database": database, "worker": "taskiq"})
+    project = render(copie, template_dir, {"database": database, "worker": "taskiq"})
     compose = yaml.safe_load((project / "compose.yaml").read_text())
     services = compose["services"]
     redis = services["redis"]
@@ -121,8 +110,8 @@ def test_compose_runs_the_worker_and_scheduler_next_to_a_healthy_redis(
 def test_ci_installs_the_redis_server_the_tests_start(
     copie: Any, template_dir: Path, ci: str
 ) -> None:
-    with_worker = _render(copie, template_dir, {"ci": ci, "worker": "taskiq"})
-    without = _render(copie, template_dir, {"ci": ci})
+    with_worker = render(copie, template_dir, {"ci": ci, "worker": "taskiq"})
+    without = render(copie, template_dir, {"ci": ci})
     name = ".github/workflows/ci.yml" if ci == "github" else ".gitlab-ci.yml"
     installs = [
         line for line in (with_worker / name).read_text().splitlines() if "apt-get install" in line
