@@ -18,28 +18,6 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 skipping."""
 
 
-def render(copie: Any, template_dir: Path, answers: dict[str, Any]) -> Path:
-    """The project that copier renders from *template_dir* with *answers* (pytest-copie)."""
-    result = copie.copy(extra_answers=answers, template_dir=template_dir)
-    assert result.exit_code == 0, result.exception
-    project: Path = result.project_dir
-    return project
-
-
-def dependency_names(project: Path, *, dev: bool = True) -> set[str]:
-    """The distribution names *project* installs (its dev group too, when asked)."""
-    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    specs = list(pyproject["project"]["dependencies"])
-    if dev:
-        specs += pyproject.get("dependency-groups", {}).get("dev", [])
-    names = set()
-    for spec in specs:
-        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
-        assert match is not None, spec
-        names.add(match.group(0).lower().replace("_", "-"))
-    return names
-
-
 EVERY_TYPE = [
     "name:str:120",
     "sku:str:32:unique:index",
@@ -114,6 +92,28 @@ def write_files(folder: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return folder
+
+
+def render(copie: Any, template_dir: Path, answers: dict[str, Any]) -> Path:
+    """The project that copier renders from *template_dir* with *answers* (pytest-copie)."""
+    result = copie.copy(extra_answers=answers, template_dir=template_dir)
+    assert result.exit_code == 0, result.exception
+    project: Path = result.project_dir
+    return project
+
+
+def dependency_names(project: Path, *, dev: bool = True) -> set[str]:
+    """The distribution names *project* installs (its dev group too, when asked)."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    specs = list(pyproject["project"]["dependencies"])
+    if dev:
+        specs += pyproject.get("dependency-groups", {}).get("dev", [])
+    names = set()
+    for spec in specs:
+        match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec)
+        assert match is not None, spec
+        names.add(match.group(0).lower().replace("_", "-"))
+    return names
 
 
 def copy_template(source: Path, dest: Path) -> Path:
